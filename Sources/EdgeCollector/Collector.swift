@@ -1,0 +1,169 @@
+import Dispatch
+import EdgeCore
+import Foundation
+
+/// Aggregates samples from every source into per-region state and publishes snapshots.
+///
+/// Each region has one serial `DispatchQueue` that owns its nodes' histograms and gauges.
+/// `ingest` splits a batch by region and makes one queue hop per region per batch — never one
+/// per sample. `snapshot` asks every region for its part concurrently and merges the parts;
+/// latency at every level comes from merged histograms, never from averaged percentiles.
+public final class Collector: @unchecked Sendable {
+    public let config: CollectorConfig
+
+    // Registry: guarded by `lock`. Touched on registration and once per batch, never per sample.
+    private let lock = NSLock()
+    private var shards: [RegionShard] = []
+    private var shardByID: [String: Int32] = [:]
+    private var refByNode: [String: NodeRef] = [:]
+    private var sourceInvalid: UInt64 = 0
+
+    public init(config: CollectorConfig = CollectorConfig()) {
+        self.config = config
+    }
+
+    /// Registers nodes (idempotent by node id) and returns their refs, in order.
+    public func register(_ placements: [NodePlacement]) -> [NodeRef] {
+        lock.lock()
+        var refs = [NodeRef]()
+        refs.reserveCapacity(placements.count)
+        var pending: [Int32: [(Int, NodePlacement)]] = [:]
+        for (i, p) in placements.enumerated() {
+            if let r = refByNode[p.nodeID] { refs.append(r); continue }
+            let shardIndex: Int32
+            if let s = shardByID[p.regionID] {
+                shardIndex = s
+            } else {
+                shardIndex = Int32(shards.count)
+                shards.append(RegionShard(id: p.regionID, name: p.regionName, index: shardIndex, config: config))
+                shardByID[p.regionID] = shardIndex
+            }
+            refs.append(NodeRef(region: shardIndex, slot: -1))
+            pending[shardIndex, default: []].append((i, p))
+        }
+        for (shardIndex, items) in pending {
+            let shard = shards[Int(shardIndex)]
+            var seen: [String: Int32] = [:]
+            shard.queue.sync {
+                for (i, p) in items {
+                    if let slot = seen[p.nodeID] { refs[i].slot = slot; continue }
+                    let slot = shard.addNode(p)
+                    seen[p.nodeID] = slot
+                    refs[i].slot = slot
+                }
+            }
+            for (i, p) in items { refByNode[p.nodeID] = refs[i] }
+        }
+        lock.unlock()
+        return refs
+    }
+
+    /// Registers one node.
+    public func register(_ placement: NodePlacement) -> NodeRef { register([placement])[0] }
+
+    /// The ref of a node already registered.
+    public func ref(forNode id: String) -> NodeRef? {
+        lock.lock(); defer { lock.unlock() }
+        return refByNode[id]
+    }
+
+    private func shardList() -> [RegionShard] {
+        lock.lock(); defer { lock.unlock() }
+        return shards
+    }
+
+    /// Hands a batch to the region queues: one async hop per region present in the batch.
+    /// Returns at once; the samples are applied in order on each region's queue.
+    public func ingest(_ batch: [Sample]) {
+        guard let first = batch.first else { return }
+        let shards = shardList()
+        if batch.allSatisfy({ $0.node.region == first.node.region }) {
+            dispatch(batch, to: shards, region: first.node.region)
+            return
+        }
+        var byRegion = [[Sample]](repeating: [], count: shards.count)
+        var stray: UInt64 = 0
+        for s in batch {
+            let r = Int(s.node.region)
+            if r >= 0 && r < byRegion.count { byRegion[r].append(s) } else { stray += 1 }
+        }
+        if stray > 0 { countInvalid(stray) }
+        for (r, part) in byRegion.enumerated() where !part.isEmpty {
+            dispatch(part, to: shards, region: Int32(r))
+        }
+    }
+
+    private func dispatch(_ part: [Sample], to shards: [RegionShard], region: Int32) {
+        guard region >= 0, Int(region) < shards.count else {
+            countInvalid(UInt64(part.count))
+            return
+        }
+        let shard = shards[Int(region)]
+        shard.queue.async { part.withUnsafeBufferPointer { shard.apply($0) } }
+    }
+
+    /// Counts input a source rejected before it became a sample (a bad replay line, say).
+    public func countInvalid(_ n: UInt64) {
+        lock.lock(); sourceInvalid &+= n; lock.unlock()
+    }
+
+    /// Records a source's problem with a node (e.g. a failed scrape), shown with its health.
+    public func setError(_ message: String?, node: NodeRef) {
+        let shards = shardList()
+        guard node.region >= 0, Int(node.region) < shards.count else { return }
+        let shard = shards[Int(node.region)]
+        shard.queue.async { shard.setError(message, slot: node.slot) }
+    }
+
+    /// Waits until every batch handed over so far has been applied.
+    public func drain() {
+        for s in shardList() { s.queue.sync {} }
+    }
+
+    /// An immutable picture of the fleet at `now` (seconds since the epoch). Regions are
+    /// summarised concurrently, each on its own queue, after the batches already queued.
+    public func snapshot(at now: Double) -> FleetSnapshot {
+        let shards = shardList()
+        let parts = RegionParts(count: shards.count)
+        DispatchQueue.concurrentPerform(iterations: shards.count) { i in
+            let part = shards[i].queue.sync { shards[i].summarize(now: now) }
+            parts.set(i, part)
+        }
+        let summaries = parts.values().sorted { $0.region.id < $1.region.id }
+        var fleetHist = RollupHistogram()
+        var acc = GroupAccumulator()
+        var stats = IngestStats()
+        var sites: [GroupStatus] = []
+        var nodes: [NodeStatus] = []
+        sites.reserveCapacity(summaries.reduce(0) { $0 + $1.sites.count })
+        nodes.reserveCapacity(summaries.reduce(0) { $0 + $1.nodes.count })
+        for s in summaries {
+            fleetHist.merge(s.histogram)
+            acc.add(s.accumulator)
+            stats.samples &+= s.stats.samples
+            stats.invalid &+= s.stats.invalid
+            sites.append(contentsOf: s.sites)
+            nodes.append(contentsOf: s.nodes)
+        }
+        lock.lock(); stats.invalid &+= sourceInvalid; lock.unlock()
+        let fleet = acc.group(kind: .fleet, id: "fleet", name: "Fleet", region: "", country: "",
+                              latency: fleetHist.summary(), covered: 0)
+        return FleetSnapshot(time: now, windowSeconds: config.windowSeconds, fleet: fleet,
+                             regions: summaries.map(\.region), sites: sites, nodes: nodes,
+                             ingest: stats, fleetHistogram: fleetHist)
+    }
+
+    /// Approximate bytes of per-node state (histograms, rings, gauges), for the bench.
+    public func stateBytes() -> Int {
+        shardList().reduce(0) { total, shard in total + shard.queue.sync { shard.byteCount() } }
+    }
+}
+
+/// Results of the concurrent region summaries; each slot is written once.
+private final class RegionParts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [RegionSummary?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ v: RegionSummary) { lock.lock(); slots[i] = v; lock.unlock() }
+    func values() -> [RegionSummary] { lock.lock(); defer { lock.unlock() }; return slots.compactMap { $0 } }
+}

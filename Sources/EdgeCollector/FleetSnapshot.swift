@@ -1,0 +1,99 @@
+import EdgeCore
+
+/// One GPU as the operator sees it.
+public struct GPUStatus: Sendable, Equatable {
+    public var index: Int
+    public var utilPct: Double
+    public var tempC: Double
+    public var memUsedMiB: Double
+    public var memTotalMiB: Double
+    public var powerW: Double
+    /// Last Xid code seen within the window (0: none).
+    public var xid: Int
+    /// Thermal throttling (reason bits or temperature at the limit).
+    public var throttled: Bool
+    /// Seconds since this GPU last reported (NaN: never).
+    public var ageS: Double
+}
+
+/// Upper bounds (ms) of the latency distribution bins kept per node: tier-aligned, last is +∞.
+public enum LatencyBins {
+    public static let upperBoundsMs: [Double] = [5, 10, 25, 50, 100, 200, 300, 500, 1000, 2000, 5000, .infinity]
+}
+
+/// One node: health with its reason, latency over the window, GPUs.
+public struct NodeStatus: Sendable, Equatable {
+    public var id: String
+    public var site: String
+    public var region: String
+    public var health: HealthState
+    /// Why the node is not HEALTHY, in a few words ("" when healthy).
+    public var reason: String
+    public var tierMs: Double
+    public var latency: LatencySummary
+    /// Request counts per `LatencyBins` bin over the window.
+    public var distribution: [UInt64]
+    public var rps: Double
+    public var errorRatio: Double
+    public var gpuUtilPct: Double
+    public var gpuTempMaxC: Double
+    public var gpuMemUsedMiB: Double
+    public var gpuMemTotalMiB: Double
+    /// Seconds since the node's last sample (NaN: never reported).
+    public var ageS: Double
+    public var gpus: [GPUStatus]
+}
+
+/// What kind of group a `GroupStatus` summarises.
+public enum GroupKind: String, Sendable { case fleet, region, site }
+
+/// A fleet, region or site: counts per health state and latency from merged histograms.
+public struct GroupStatus: Sendable, Equatable {
+    public var kind: GroupKind
+    public var id: String
+    public var name: String
+    /// Parent region for sites; "" otherwise.
+    public var region: String
+    public var country: String
+    public var health: HealthCounts
+    public var latency: LatencySummary
+    public var rps: Double
+    public var errorRatio: Double
+    /// Mean utilisation over the GPUs that reported.
+    public var gpuUtilPct: Double
+    public var gpuTempMaxC: Double
+    public var gpuCount: Int
+    /// Oldest data age among the group's nodes, seconds (NaN: none reported).
+    public var ageS: Double
+    /// Tightest latency tier among the group's nodes, ms.
+    public var tierMs: Double
+    public var nodeCount: Int { health.total }
+}
+
+/// Counters of the ingest path, cumulative since start.
+public struct IngestStats: Sendable, Equatable {
+    public var samples: UInt64 = 0
+    public var invalid: UInt64 = 0
+    public init(samples: UInt64 = 0, invalid: UInt64 = 0) { self.samples = samples; self.invalid = invalid }
+}
+
+/// An immutable picture of the whole fleet at one instant. Regions are in id order, sites in
+/// (region, id) order, nodes in (site, id) order; views sort as they need.
+public struct FleetSnapshot: Sendable {
+    /// Snapshot time, seconds since the Unix epoch.
+    public var time: Double
+    public var windowSeconds: Double
+    public var fleet: GroupStatus
+    public var regions: [GroupStatus]
+    public var sites: [GroupStatus]
+    public var nodes: [NodeStatus]
+    public var ingest: IngestStats
+    /// The fleet's merged latency histogram over the window.
+    public var fleetHistogram: RollupHistogram
+
+    public init(time: Double, windowSeconds: Double, fleet: GroupStatus, regions: [GroupStatus],
+                sites: [GroupStatus], nodes: [NodeStatus], ingest: IngestStats, fleetHistogram: RollupHistogram) {
+        self.time = time; self.windowSeconds = windowSeconds; self.fleet = fleet; self.regions = regions
+        self.sites = sites; self.nodes = nodes; self.ingest = ingest; self.fleetHistogram = fleetHistogram
+    }
+}

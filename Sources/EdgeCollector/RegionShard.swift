@@ -1,0 +1,165 @@
+import Dispatch
+import EdgeCore
+
+/// One region's state, owned by one serial queue. Every mutation and every read of node state
+/// happens on `queue`, so the record path needs no locks: sources hand over whole batches and
+/// the shard applies them sample by sample on its own thread.
+final class RegionShard: @unchecked Sendable {
+    let id: String
+    let name: String
+    let index: Int32
+    let queue: DispatchQueue
+    let config: CollectorConfig
+
+    // Everything below is touched only on `queue`.
+    private var nodes: [NodeState] = []
+    private var sites: [(placement: NodePlacement, nodeSlots: [Int])] = []
+    private var siteSlotByID: [String: Int] = [:]
+    /// Start time of the sub-window being filled; -inf before the first sample.
+    private var currentStart = -Double.infinity
+    /// Next ring slot to write on rotation, and how many slots hold data.
+    private var ringCursor = 0
+    private var ringFilled = 0
+    private var firstTime = Double.infinity
+    private var samples: UInt64 = 0
+    private var invalid: UInt64 = 0
+
+    init(id: String, name: String, index: Int32, config: CollectorConfig) {
+        self.id = id
+        self.name = name
+        self.index = index
+        self.config = config
+        queue = DispatchQueue(label: "edgetop.region.\(id)")
+    }
+
+    private var ringSize: Int { config.subWindows - 1 }
+
+    /// Adds a node; call on `queue`. Returns its slot.
+    func addNode(_ p: NodePlacement) -> Int32 {
+        let siteSlot: Int
+        if let s = siteSlotByID[p.siteID] {
+            siteSlot = s
+        } else {
+            siteSlot = sites.count
+            siteSlotByID[p.siteID] = siteSlot
+            sites.append((p, []))
+        }
+        let slot = nodes.count
+        nodes.append(NodeState(placement: p, siteSlot: siteSlot, ringSize: ringSize))
+        sites[siteSlot].nodeSlots.append(slot)
+        return Int32(slot)
+    }
+
+    /// Records a note from a source (e.g. the scrape error) against a node; on `queue`.
+    func setError(_ message: String?, slot: Int32) {
+        guard slot >= 0, Int(slot) < nodes.count else { return }
+        nodes[Int(slot)].lastError = message
+    }
+
+    /// Applies a batch; call on `queue`. The hot path: no allocation, no locks.
+    func apply(_ batch: UnsafeBufferPointer<Sample>) {
+        var maxTime = -Double.infinity
+        for s in batch where s.time > maxTime { maxTime = s.time }
+        advance(to: maxTime)
+        let count = nodes.count
+        for s in batch {
+            let slot = Int(s.node.slot)
+            if slot >= 0 && slot < count && s.time.isFinite && nodes[slot].apply(s) {
+                samples &+= 1
+            } else {
+                invalid &+= 1
+            }
+        }
+    }
+
+    func countInvalid(_ n: UInt64) { invalid &+= n }
+
+    /// Rotates sub-windows so that `time` falls in the current one.
+    func advance(to time: Double) {
+        guard time.isFinite else { return }
+        if time < firstTime { firstTime = time }
+        let sub = config.subWindowSeconds
+        let start = (time / sub).rounded(.down) * sub
+        if currentStart == -.infinity { currentStart = start; return }
+        guard start > currentStart else { return }
+        let steps = Int(((start - currentStart) / sub).rounded())
+        if steps >= config.subWindows {
+            for n in nodes { n.clearWindow() }
+            ringFilled = 0
+        } else {
+            for _ in 0..<steps {
+                let slot = ringCursor
+                for n in nodes { n.rotate(into: slot) }
+                ringCursor = (ringCursor + 1) % ringSize
+                ringFilled = min(ringSize, ringFilled + 1)
+            }
+        }
+        currentStart = start
+    }
+
+    /// Summarises the region at `now`; call on `queue`.
+    func summarize(now: Double) -> RegionSummary {
+        advance(to: now)
+        let covered = coveredSeconds(now: now)
+        var nodeOut: [NodeStatus] = []
+        nodeOut.reserveCapacity(nodes.count)
+        var siteOut: [GroupStatus] = []
+        siteOut.reserveCapacity(sites.count)
+        var regionHist = RollupHistogram()
+        var siteHist = RollupHistogram()
+        var nodeHist = RollupHistogram()
+        var region = GroupAccumulator()
+        let order = sites.indices.sorted { sites[$0].placement.siteID < sites[$1].placement.siteID }
+        for s in order {
+            let site = sites[s]
+            siteHist.reset()
+            var acc = GroupAccumulator()
+            let slots = site.nodeSlots.sorted { nodes[$0].placement.nodeID < nodes[$1].placement.nodeID }
+            for slot in slots {
+                let n = nodes[slot]
+                nodeHist.reset()
+                nodeHist.merge(n.current)
+                var errors = n.errorsCurrent
+                for k in 0..<ringFilled {
+                    nodeHist.merge(n.ring[(ringCursor - 1 - k + 2 * ringSize) % ringSize])
+                    errors &+= n.errorsRing[(ringCursor - 1 - k + 2 * ringSize) % ringSize]
+                }
+                let status = HealthRules.evaluate(node: n, histogram: nodeHist, errors: errors,
+                                                  now: now, coveredSeconds: covered, config: config)
+                acc.add(status)
+                siteHist.merge(nodeHist)
+                nodeOut.append(status)
+            }
+            regionHist.merge(siteHist)
+            let p = site.placement
+            siteOut.append(acc.group(kind: .site, id: p.siteID, name: p.siteName, region: id, country: p.country,
+                                     latency: siteHist.summary(), covered: covered))
+            region.add(acc)
+        }
+        let regionStatus = region.group(kind: .region, id: id, name: name, region: "", country: "",
+                                        latency: regionHist.summary(), covered: covered)
+        return RegionSummary(region: regionStatus, sites: siteOut, nodes: nodeOut, histogram: regionHist,
+                             accumulator: region, stats: IngestStats(samples: samples, invalid: invalid))
+    }
+
+    /// Seconds of data the window holds: the ring's finished sub-windows plus the current one,
+    /// never before the first sample.
+    private func coveredSeconds(now: Double) -> Double {
+        guard currentStart.isFinite else { return 0 }
+        let windowStart = currentStart - Double(ringFilled) * config.subWindowSeconds
+        return max(0, now - max(windowStart, firstTime))
+    }
+
+    /// Approximate bytes held by this region's nodes.
+    func byteCount() -> Int { nodes.reduce(0) { $0 + $1.byteCount } }
+}
+
+/// A region's part of a snapshot, produced on its queue.
+struct RegionSummary: Sendable {
+    var region: GroupStatus
+    var sites: [GroupStatus]
+    var nodes: [NodeStatus]
+    var histogram: RollupHistogram
+    var accumulator: GroupAccumulator
+    var stats: IngestStats
+}

@@ -1,0 +1,75 @@
+/// Where a node lives inside the collector: its region shard and its slot there.
+/// Sources resolve names to a `NodeRef` once, then send compact samples.
+public struct NodeRef: Hashable, Sendable {
+    public var region: Int32
+    public var slot: Int32
+    public init(region: Int32, slot: Int32) { self.region = region; self.slot = slot }
+}
+
+/// What a sample measures.
+public enum Metric: UInt8, Sendable, CaseIterable {
+    /// End-to-end request latency, milliseconds.
+    case latencyMs
+    /// GPU utilisation, percent 0–100 (needs `gpu`).
+    case gpuUtil
+    /// GPU temperature, °C (needs `gpu`).
+    case gpuTempC
+    /// GPU framebuffer memory used, MiB (needs `gpu`).
+    case gpuMemUsedMiB
+    /// GPU framebuffer memory total, MiB (needs `gpu`).
+    case gpuMemTotalMiB
+    /// GPU power draw, watts (needs `gpu`).
+    case gpuPowerW
+    /// Last Xid error code (needs `gpu`); 0 clears.
+    case xid
+    /// DCGM clock throttle reasons bit mask (needs `gpu`).
+    case throttleReasons
+    /// Target reachable: 1 or 0.
+    case up
+    /// Failed requests (each sample counts `value` errors).
+    case errors
+
+    /// The name used in replay files and JSON.
+    public var name: String {
+        switch self {
+        case .latencyMs: "latency_ms"
+        case .gpuUtil: "gpu_util"
+        case .gpuTempC: "gpu_temp_c"
+        case .gpuMemUsedMiB: "gpu_mem_used_mib"
+        case .gpuMemTotalMiB: "gpu_mem_total_mib"
+        case .gpuPowerW: "gpu_power_w"
+        case .xid: "xid"
+        case .throttleReasons: "throttle_reasons"
+        case .up: "up"
+        case .errors: "errors"
+        }
+    }
+
+    public init?(name: String) {
+        guard let m = Metric.allCases.first(where: { $0.name == name }) else { return nil }
+        self = m
+    }
+
+    /// Whether the metric belongs to one GPU of the node.
+    public var isPerGPU: Bool {
+        switch self {
+        case .gpuUtil, .gpuTempC, .gpuMemUsedMiB, .gpuMemTotalMiB, .gpuPowerW, .xid, .throttleReasons: true
+        case .latencyMs, .up, .errors: false
+        }
+    }
+}
+
+/// One measurement, 32 bytes, no references: batches of these are plain arrays.
+public struct Sample: Sendable {
+    public var node: NodeRef
+    /// Event time, seconds since the Unix epoch.
+    public var time: Double
+    public var value: Double
+    public var metric: Metric
+    /// GPU index within the node, for per-GPU metrics.
+    public var gpu: UInt8
+
+    public init(node: NodeRef, time: Double, metric: Metric, value: Double, gpu: UInt8 = 0) {
+        self.node = node; self.time = time; self.metric = metric; self.value = value; self.gpu = gpu
+    }
+}

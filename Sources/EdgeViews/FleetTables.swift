@@ -1,0 +1,217 @@
+import EdgeCollector
+import EdgeCore
+
+/// Which entities a table lists.
+public enum RowKind: String, Sendable, CaseIterable {
+    case fleet, regions, sites, nodes, gpus
+}
+
+/// Which part of the fleet a view covers (`--region`, `--site`, `--node`).
+public struct Scope: Sendable, Equatable {
+    public var region: String?
+    public var site: String?
+    public var node: String?
+    public init(region: String? = nil, site: String? = nil, node: String? = nil) {
+        self.region = region; self.site = site; self.node = node
+    }
+    public var isEmpty: Bool { region == nil && site == nil && node == nil }
+}
+
+/// Sort orders; `health` is worst-first: down, then degraded, then stale, then by p99.
+public enum SortKey: String, Sendable, CaseIterable {
+    case health, p99, p50, gpu, temp, rps, age, name
+
+    /// The next key in the `s` cycle.
+    public var next: SortKey {
+        let all = SortKey.allCases
+        return all[(all.firstIndex(of: self)! + 1) % all.count]
+    }
+}
+
+/// Builds the tables shared by the TUI and the headless snapshot from one snapshot.
+public enum FleetTables {
+    static let groupColumns = [
+        Column("NAME", 16, right: false, flexible: true), Column("NODES", 5), Column("HEALTH", 15, right: false),
+        Column("GPU%", 4), Column("TEMP", 4), Column("RPS", 6), Column("P50", 6), Column("P99", 6),
+        Column("AGE", 4), Column("TIER", 7, right: false, minScreenWidth: 100),
+        Column("GPUS", 5, minScreenWidth: 110), Column("ERR%", 5, minScreenWidth: 120),
+    ]
+    static let nodeColumns = [
+        Column("NAME", 12, right: false, flexible: true), Column("HEALTH", 8, right: false), Column("GPUS", 4),
+        Column("GPU%", 4), Column("TEMP", 4), Column("RPS", 6), Column("P50", 6), Column("P99", 6),
+        Column("AGE", 4), Column("REASON", 10, right: false, flexible: true, minScreenWidth: 90),
+    ]
+    static let gpuColumns = [
+        Column("NAME", 10, right: false, flexible: true), Column("HEALTH", 10, right: false), Column("GPU%", 4),
+        Column("TEMP", 4), Column("MEM", 6), Column("MEM%", 4), Column("POWER", 5), Column("XID", 20, right: false),
+        Column("AGE", 4),
+    ]
+
+    /// The table of `kind` rows within `scope`, filtered by substring and sorted.
+    public static func table(_ snap: FleetSnapshot, kind: RowKind, scope: Scope = Scope(), sort: SortKey = .health,
+                             reversed: Bool = false, filter: String = "") -> TableModel {
+        let needle = filter.lowercased()
+        func keep(_ id: String, _ name: String) -> Bool {
+            needle.isEmpty || id.lowercased().contains(needle) || name.lowercased().contains(needle)
+        }
+        switch kind {
+        case .fleet, .regions, .sites:
+            var groups: [GroupStatus]
+            switch kind {
+            case .fleet: groups = [snap.fleet]
+            case .regions: groups = snap.regions.filter { scope.region == nil || $0.id == scope.region }
+            default:
+                let nodeSite = scope.node.flatMap { n in snap.nodes.first { $0.id == n }?.site }
+                groups = snap.sites.filter {
+                    (scope.region == nil || $0.region == scope.region) && (scope.site == nil || $0.id == scope.site)
+                        && (nodeSite == nil || $0.id == nodeSite)
+                }
+            }
+            groups = groups.filter { keep($0.id, $0.name) }
+            groups = sortGroups(groups, by: sort, reversed: reversed)
+            return TableModel(kind: kind, columns: groupColumns, rows: groups.map { groupRow($0) })
+        case .nodes:
+            var nodes = scopedNodes(snap, scope).filter { keep($0.id, $0.reason) }
+            nodes = sortNodes(nodes, by: sort, reversed: reversed)
+            return TableModel(kind: kind, columns: nodeColumns, rows: nodes.map(nodeRow))
+        case .gpus:
+            let nodes = scopedNodes(snap, scope)
+            let multi = nodes.count > 1
+            var rows: [(GPUStatus, NodeStatus)] = []
+            for n in nodes { for g in n.gpus { rows.append((g, n)) } }
+            rows = rows.filter { keep(gpuName($0.0, $0.1, multi), "") }
+            rows = sortGPUs(rows, by: sort, reversed: reversed)
+            return TableModel(kind: kind, columns: gpuColumns, rows: rows.map { gpuRow($0.0, $0.1, multi) })
+        }
+    }
+
+    public static func scopedNodes(_ snap: FleetSnapshot, _ scope: Scope) -> [NodeStatus] {
+        snap.nodes.filter {
+            (scope.region == nil || $0.region == scope.region) && (scope.site == nil || $0.site == scope.site)
+                && (scope.node == nil || $0.id == scope.node)
+        }
+    }
+
+    static func groupRow(_ g: GroupStatus) -> TableRow {
+        let name = g.kind == .site ? "\(g.id) \(g.name)" : (g.kind == .region ? "\(g.id) \(g.name)" : g.name)
+        let worst = g.health.worst
+        let tier = g.tierMs.isFinite ? "<\(Int(g.tierMs))ms" : "-"
+        let cells = [
+            Cell(name), Cell(Formatting.count(g.nodeCount)), Cell(Formatting.health(g.health), Tone.of(worst)),
+            Cell(Formatting.pct(g.gpuUtilPct)), Cell(Formatting.temp(g.gpuTempMaxC), tempTone(g.gpuTempMaxC)),
+            Cell(Formatting.rate(g.rps)), Cell(Formatting.ms(g.latency.p50), Tone.latency(g.latency.p50)),
+            Cell(Formatting.ms(g.latency.p99), Tone.latency(g.latency.p99)), Cell(Formatting.age(g.ageS), ageTone(g.ageS)),
+            Cell(tier, .dim), Cell(Formatting.count(g.gpuCount)), Cell(Formatting.fixed(g.errorRatio * 100, 1)),
+        ]
+        return TableRow(id: g.id, cells: cells, health: worst, utilPct: g.gpuUtilPct)
+    }
+
+    static func nodeRow(_ n: NodeStatus) -> TableRow {
+        let cells = [
+            Cell(n.id), Cell(n.health.label, Tone.of(n.health)), Cell(String(n.gpus.count)),
+            Cell(Formatting.pct(n.gpuUtilPct)), Cell(Formatting.temp(n.gpuTempMaxC), tempTone(n.gpuTempMaxC)),
+            Cell(Formatting.rate(n.rps)), Cell(Formatting.ms(n.latency.p50), Tone.latency(n.latency.p50)),
+            Cell(Formatting.ms(n.latency.p99), Tone.latency(n.latency.p99)), Cell(Formatting.age(n.ageS), ageTone(n.ageS)),
+            Cell(n.reason, n.health == .healthy ? .dim : Tone.of(n.health)),
+        ]
+        return TableRow(id: n.id, cells: cells, health: n.health, utilPct: n.gpuUtilPct)
+    }
+
+    static func gpuName(_ g: GPUStatus, _ n: NodeStatus, _ multi: Bool) -> String {
+        multi ? "\(n.id)/gpu\(g.index)" : "gpu\(g.index)"
+    }
+
+    static func gpuHealth(_ g: GPUStatus) -> HealthState {
+        if g.xid != 0 { return Xid.isFatal(g.xid) ? .down : .degraded }
+        if g.throttled { return .degraded }
+        if !g.ageS.isFinite { return .stale }
+        return .healthy
+    }
+
+    static func gpuRow(_ g: GPUStatus, _ n: NodeStatus, _ multi: Bool) -> TableRow {
+        let h = gpuHealth(g)
+        let label = g.xid != 0 ? (Xid.isFatal(g.xid) ? "XID" : "XID") : (g.throttled ? "THROTTLE" : (h == .stale ? "NO DATA" : "ok"))
+        let memPct = g.memTotalMiB > 0 ? g.memUsedMiB / g.memTotalMiB * 100 : .nan
+        let xid = g.xid != 0 ? "\(g.xid) \(Xid.describe(g.xid))" : "-"
+        let cells = [
+            Cell(gpuName(g, n, multi)), Cell(label, Tone.of(h)), Cell(Formatting.pct(g.utilPct)),
+            Cell(Formatting.temp(g.tempC), tempTone(g.tempC)), Cell(Formatting.mem(g.memUsedMiB)),
+            Cell(Formatting.pct(memPct)), Cell(g.powerW.isFinite ? "\(Int(g.powerW.rounded()))W" : "-"),
+            Cell(xid, g.xid != 0 ? Tone.of(h) : .dim), Cell(Formatting.age(g.ageS), ageTone(g.ageS)),
+        ]
+        return TableRow(id: "\(n.id)/\(g.index)", cells: cells, health: h, utilPct: g.utilPct)
+    }
+
+    static func tempTone(_ t: Double) -> Tone { !t.isFinite ? .dim : t >= 87 ? .down : t >= 80 ? .degraded : .plain }
+    static func ageTone(_ a: Double) -> Tone { !a.isFinite ? .stale : a > 3 ? .stale : .plain }
+
+    /// NaN sorts last whichever way the column is sorted.
+    static func desc(_ a: Double, _ b: Double) -> Bool? {
+        switch (a.isNaN, b.isNaN) {
+        case (true, true): return nil
+        case (true, false): return false
+        case (false, true): return true
+        default: return a == b ? nil : a > b
+        }
+    }
+
+    static func sortGroups(_ g: [GroupStatus], by key: SortKey, reversed: Bool) -> [GroupStatus] {
+        g.sorted { a, b in
+            let r: Bool? = {
+                switch key {
+                case .health:
+                    if a.health.down != b.health.down { return a.health.down > b.health.down }
+                    if a.health.degraded != b.health.degraded { return a.health.degraded > b.health.degraded }
+                    if a.health.stale != b.health.stale { return a.health.stale > b.health.stale }
+                    return desc(a.latency.p99, b.latency.p99)
+                case .p99: return desc(a.latency.p99, b.latency.p99)
+                case .p50: return desc(a.latency.p50, b.latency.p50)
+                case .gpu: return desc(a.gpuUtilPct, b.gpuUtilPct)
+                case .temp: return desc(a.gpuTempMaxC, b.gpuTempMaxC)
+                case .rps: return desc(a.rps, b.rps)
+                case .age: return desc(a.ageS, b.ageS)
+                case .name: return a.id == b.id ? nil : a.id < b.id
+                }
+            }()
+            guard let r else { return a.id < b.id }
+            return reversed ? !r : r
+        }
+    }
+
+    static func sortNodes(_ n: [NodeStatus], by key: SortKey, reversed: Bool) -> [NodeStatus] {
+        n.sorted { a, b in
+            let r: Bool? = {
+                switch key {
+                case .health: return a.health != b.health ? a.health > b.health : desc(a.latency.p99, b.latency.p99)
+                case .p99: return desc(a.latency.p99, b.latency.p99)
+                case .p50: return desc(a.latency.p50, b.latency.p50)
+                case .gpu: return desc(a.gpuUtilPct, b.gpuUtilPct)
+                case .temp: return desc(a.gpuTempMaxC, b.gpuTempMaxC)
+                case .rps: return desc(a.rps, b.rps)
+                case .age: return desc(a.ageS, b.ageS)
+                case .name: return a.id == b.id ? nil : a.id < b.id
+                }
+            }()
+            guard let r else { return a.id < b.id }
+            return reversed ? !r : r
+        }
+    }
+
+    static func sortGPUs(_ g: [(GPUStatus, NodeStatus)], by key: SortKey, reversed: Bool) -> [(GPUStatus, NodeStatus)] {
+        g.sorted { a, b in
+            let r: Bool? = {
+                switch key {
+                case .health:
+                    let ha = gpuHealth(a.0), hb = gpuHealth(b.0)
+                    return ha != hb ? ha > hb : desc(a.0.tempC, b.0.tempC)
+                case .gpu: return desc(a.0.utilPct, b.0.utilPct)
+                case .temp: return desc(a.0.tempC, b.0.tempC)
+                case .age: return desc(a.0.ageS, b.0.ageS)
+                case .p99, .p50, .rps, .name: return nil
+                }
+            }()
+            guard let r else { return (a.1.id, a.0.index) < (b.1.id, b.0.index) }
+            return reversed ? !r : r
+        }
+    }
+}

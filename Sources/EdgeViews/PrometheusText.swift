@@ -1,0 +1,79 @@
+import EdgeCollector
+import EdgeCore
+
+extension SnapshotDocument {
+    /// Prometheus text format 0.0.4 of the view: health counts, latency quantiles (seconds),
+    /// request rate and GPU figures per fleet/region/site, and per node when the view lists
+    /// nodes. Passes `promtool check metrics`.
+    public func prometheus() -> String {
+        var families: [(name: String, help: String, lines: [String])] = [
+            ("edgetop_nodes", "Nodes by health state.", []),
+            ("edgetop_latency_seconds", "Request latency quantile over the window, from merged histograms.", []),
+            ("edgetop_latency_window_requests", "Requests with a latency sample in the window.", []),
+            ("edgetop_requests_per_second", "Requests per second over the window.", []),
+            ("edgetop_gpu_utilization_ratio", "Mean GPU utilisation, 0 to 1.", []),
+            ("edgetop_gpu_temperature_max_celsius", "Hottest GPU temperature.", []),
+            ("edgetop_data_age_seconds", "Oldest data age among the nodes.", []),
+        ]
+        func esc(_ s: String) -> String {
+            var out = ""
+            for ch in s.unicodeScalars {
+                switch ch {
+                case "\\": out += "\\\\"
+                case "\"": out += "\\\""
+                case "\n": out += "\\n"
+                default: out.unicodeScalars.append(ch)
+                }
+            }
+            return out
+        }
+        func num(_ v: Double) -> String {
+            if v.isNaN { return "NaN" }
+            if v.isInfinite { return v > 0 ? "+Inf" : "-Inf" }
+            return v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+        }
+        func add(_ family: Int, _ labels: String, _ v: Double) {
+            families[family].lines.append("\(families[family].name){\(labels)} \(num(v))")
+        }
+        func group(_ g: GroupStatus) {
+            var labels = "scope=\"\(g.kind.rawValue)\",id=\"\(esc(g.id))\""
+            if g.kind == .site { labels += ",region=\"\(esc(g.region))\"" }
+            for s in HealthState.allCases { add(0, labels + ",state=\"\(s.label.lowercased())\"", Double(g.health[s])) }
+            latency(labels, g.latency)
+            add(3, labels, g.rps)
+            add(4, labels, g.gpuUtilPct / 100)
+            add(5, labels, g.gpuTempMaxC)
+            add(6, labels, g.ageS)
+        }
+        func latency(_ labels: String, _ l: LatencySummary) {
+            for (q, v) in [("0.5", l.p50), ("0.9", l.p90), ("0.99", l.p99)] {
+                add(1, labels + ",quantile=\"\(q)\"", v / 1000)
+            }
+            add(2, labels, Double(l.count))
+        }
+        group(snapshot.fleet)
+        for r in snapshot.regions where scope.region == nil || r.id == scope.region { group(r) }
+        if includesSites {
+            for s in snapshot.sites where (scope.region == nil || s.region == scope.region) && (scope.site == nil || s.id == scope.site) {
+                group(s)
+            }
+        }
+        if includesNodes {
+            for n in FleetTables.scopedNodes(snapshot, scope) {
+                let labels = "scope=\"node\",id=\"\(esc(n.id))\",site=\"\(esc(n.site))\",region=\"\(esc(n.region))\""
+                for s in HealthState.allCases { add(0, labels + ",state=\"\(s.label.lowercased())\"", n.health == s ? 1 : 0) }
+                latency(labels, n.latency)
+                add(3, labels, n.rps)
+                add(4, labels, n.gpuUtilPct / 100)
+                add(5, labels, n.gpuTempMaxC)
+                add(6, labels, n.ageS)
+            }
+        }
+        var out = ""
+        for f in families where !f.lines.isEmpty {
+            out += "# HELP \(f.name) \(f.help)\n# TYPE \(f.name) gauge\n"
+            for l in f.lines { out += l + "\n" }
+        }
+        return out
+    }
+}

@@ -1,0 +1,108 @@
+import EdgeCollector
+import EdgeCore
+
+/// A `--check` expression such as `p99<500ms`, `down==0`, `stale<=5`, `gpu_util<95`.
+///
+/// Fields: `p50`, `p90`, `p99`, `max` (latency; units `us`, `ms` (default), `s`), `count`,
+/// `healthy`, `degraded`, `down`, `stale`, `nodes`, `gpu_util` (%), `gpu_temp` (°C), `rps`,
+/// `age` (seconds; `ms`, `s`, `m`), `errors` (%). Evaluated on the snapshot's scope: the fleet,
+/// or the region, site or node named by `--region`/`--site`/`--node`.
+public struct SnapshotCheck: Sendable, Equatable {
+    public enum Op: String, Sendable, CaseIterable { case le = "<=", ge = ">=", eq = "==", ne = "!=", lt = "<", gt = ">" }
+    public var text: String
+    public var field: String
+    public var op: Op
+    public var threshold: Double
+
+    public struct ParseError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    static let latencyFields: Set<String> = ["p50", "p90", "p99", "max"]
+    static let fields: Set<String> = latencyFields.union(["count", "healthy", "degraded", "down", "stale", "nodes",
+                                                          "gpu_util", "gpu_temp", "rps", "age", "errors"])
+
+    public init(_ text: String) throws {
+        self.text = text
+        let compact = text.filter { !$0.isWhitespace }
+        guard let op = Op.allCases.first(where: { compact.contains($0.rawValue) }),
+              let range = compact.range(of: op.rawValue) else {
+            throw ParseError(description: "invalid --check \"\(text)\": expected FIELD OP VALUE, e.g. p99<500ms")
+        }
+        let field = String(compact[..<range.lowerBound]).lowercased()
+        guard Self.fields.contains(field) else {
+            throw ParseError(description: "invalid --check \"\(text)\": unknown field \"\(field)\" (one of \(Self.fields.sorted().joined(separator: ", ")))")
+        }
+        var valueText = String(compact[range.upperBound...]).lowercased()
+        var scale = 1.0
+        let isLatency = Self.latencyFields.contains(field)
+        for (suffix, s) in [("ms", isLatency ? 1.0 : 0.001), ("us", 0.001), ("µs", 0.001), ("s", isLatency ? 1000 : 1), ("m", 60), ("%", 1)]
+        where valueText.hasSuffix(suffix) {
+            if suffix == "m" && field != "age" { continue }
+            valueText.removeLast(suffix.count)
+            scale = s
+            break
+        }
+        guard let v = Double(valueText), v.isFinite else {
+            throw ParseError(description: "invalid --check \"\(text)\": \"\(compact[range.upperBound...])\" is not a number")
+        }
+        self.field = field
+        self.op = op
+        threshold = v * scale
+    }
+
+    /// The value the check reads, in its base unit (ms for latency, seconds for age).
+    public func value(in snap: FleetSnapshot, scope: Scope) -> Double? {
+        if let id = scope.node {
+            guard let n = snap.nodes.first(where: { $0.id == id }) else { return nil }
+            var h = HealthCounts(); h.add(n.health)
+            return read(latency: n.latency, health: h, util: n.gpuUtilPct, temp: n.gpuTempMaxC, rps: n.rps, age: n.ageS, errors: n.errorRatio)
+        }
+        let g: GroupStatus?
+        if let id = scope.site { g = snap.sites.first { $0.id == id } }
+        else if let id = scope.region { g = snap.regions.first { $0.id == id } }
+        else { g = snap.fleet }
+        guard let g else { return nil }
+        return read(latency: g.latency, health: g.health, util: g.gpuUtilPct, temp: g.gpuTempMaxC, rps: g.rps, age: g.ageS, errors: g.errorRatio)
+    }
+
+    private func read(latency l: LatencySummary, health h: HealthCounts, util: Double, temp: Double, rps: Double,
+                      age: Double, errors: Double) -> Double {
+        switch field {
+        case "p50": l.p50
+        case "p90": l.p90
+        case "p99": l.p99
+        case "max": l.max
+        case "count": Double(l.count)
+        case "healthy": Double(h.healthy)
+        case "degraded": Double(h.degraded)
+        case "down": Double(h.down)
+        case "stale": Double(h.stale)
+        case "nodes": Double(h.total)
+        case "gpu_util": util
+        case "gpu_temp": temp
+        case "rps": rps
+        case "age": age
+        default: errors * 100
+        }
+    }
+
+    /// nil when the check holds, else a one-line reason. A figure with no data fails the check.
+    public func failure(in snap: FleetSnapshot, scope: Scope) -> String? {
+        let where_ = scope.node ?? scope.site ?? scope.region ?? "fleet"
+        guard let v = value(in: snap, scope: scope) else { return "check \(text): \(where_) not found" }
+        guard v.isFinite else { return "check \(text) failed: \(where_) has no \(field) data" }
+        let ok: Bool
+        switch op {
+        case .lt: ok = v < threshold
+        case .le: ok = v <= threshold
+        case .gt: ok = v > threshold
+        case .ge: ok = v >= threshold
+        case .eq: ok = v == threshold
+        case .ne: ok = v != threshold
+        }
+        if ok { return nil }
+        let shown = Self.latencyFields.contains(field) ? Formatting.ms(v) + "ms" : (v == v.rounded() ? String(Int(v)) : Formatting.fixed(v, 2))
+        return "check \(text) failed: \(where_) \(field) is \(shown)"
+    }
+}

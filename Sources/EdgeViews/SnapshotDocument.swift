@@ -1,0 +1,196 @@
+import EdgeCollector
+import EdgeCore
+import Foundation
+
+/// What `edgetop snapshot` prints, in every format, from one snapshot and one view.
+public struct SnapshotDocument {
+    public var snapshot: FleetSnapshot
+    public var kind: RowKind
+    public var scope: Scope
+    public var sort: SortKey
+    public var reversed: Bool
+    public var limit: Int?
+    /// Where the data came from ("simulator", "replay FILE", …).
+    public var source: String
+
+    public init(snapshot: FleetSnapshot, kind: RowKind, scope: Scope = Scope(), sort: SortKey = .health,
+                reversed: Bool = false, limit: Int? = nil, source: String = "simulator") {
+        self.snapshot = snapshot; self.kind = kind; self.scope = scope; self.sort = sort
+        self.reversed = reversed; self.limit = limit; self.source = source
+    }
+
+    /// The JSON schema id; bump on incompatible changes (see docs/snapshot.schema.json).
+    public static let schema = "edgetop.snapshot/v1"
+
+    public var table: TableModel {
+        var t = FleetTables.table(snapshot, kind: kind, scope: scope, sort: sort, reversed: reversed)
+        if let limit { t.rows = Array(t.rows.prefix(limit)) }
+        return t
+    }
+
+    // MARK: table
+
+    /// Human table: a summary line, then the rows, fitted to `width`.
+    public func text(width: Int = 80, ascii: Bool = false) -> String {
+        let f = snapshot.fleet
+        var lines: [String] = []
+        lines.append("edgetop \(source) · \(Self.rfc3339(snapshot.time)) · window \(Int(snapshot.windowSeconds))s")
+        lines.append("\(Formatting.count(f.nodeCount)) nodes: \(Formatting.count(f.health.healthy)) ok "
+            + "\(Formatting.count(f.health.degraded)) deg \(Formatting.count(f.health.down)) down "
+            + "\(Formatting.count(f.health.stale)) stale · GPU \(Formatting.pct(f.gpuUtilPct))% · "
+            + "p50 \(Formatting.ms(f.latency.p50))ms p99 \(Formatting.ms(f.latency.p99))ms")
+        lines.append("")
+        let t = table
+        lines.append(contentsOf: t.textLines(width: width, ascii: ascii))
+        if t.rows.isEmpty { lines.append("(no \(kind.rawValue) match)") }
+        return lines.map { TextWidth.fit($0, width, ascii: ascii) }.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: JSON
+
+    var includesSites: Bool { kind == .sites || kind == .nodes || kind == .gpus || scope.site != nil || scope.node != nil || scope.region != nil && kind != .regions }
+    var includesNodes: Bool { kind == .nodes || kind == .gpus || scope.site != nil || scope.node != nil }
+
+    /// The versioned JSON document (docs/snapshot.schema.json).
+    public func json() -> String {
+        var w = JSONWriter()
+        var fields: [(String, (inout JSONWriter) -> Void)] = [
+            ("schema", { $0.string(Self.schema) }),
+            ("generated_at", { $0.string(Self.rfc3339(snapshot.time)) }),
+            ("window_s", { $0.number(snapshot.windowSeconds) }),
+            ("source", { $0.string(source) }),
+            ("ingest", { [s = snapshot.ingest] w in
+                w.object([("samples", { $0.number(s.samples) }), ("invalid", { $0.number(s.invalid) })]) }),
+            ("fleet", { Self.group(&$0, snapshot.fleet) }),
+            ("regions", { [regions = snapshot.regions.filter { scope.region == nil || $0.id == scope.region }] w in
+                w.array(regions) { Self.group(&$0, $1) } }),
+        ]
+        let nodeSite = scope.node.flatMap { n in snapshot.nodes.first { $0.id == n }?.site }
+        if includesSites {
+            let sites = snapshot.sites.filter {
+                (scope.region == nil || $0.region == scope.region) && (scope.site == nil || $0.id == scope.site)
+                    && (nodeSite == nil || $0.id == nodeSite)
+            }
+            let limited = kind == .sites && limit != nil ? Array(sortedSites(sites).prefix(limit!)) : sites
+            fields.append(("sites", { w in w.array(limited) { Self.group(&$0, $1) } }))
+        }
+        if includesNodes {
+            var nodes = FleetTables.scopedNodes(snapshot, scope)
+            if kind == .nodes, let limit { nodes = Array(FleetTables.sortNodes(nodes, by: sort, reversed: reversed).prefix(limit)) }
+            fields.append(("nodes", { w in w.array(nodes) { Self.node(&$0, $1) } }))
+        }
+        w.object(fields)
+        return w.out + "\n"
+    }
+
+    private func sortedSites(_ s: [GroupStatus]) -> [GroupStatus] { FleetTables.sortGroups(s, by: sort, reversed: reversed) }
+
+    static func latency(_ w: inout JSONWriter, _ l: LatencySummary) {
+        w.object([("count", { $0.number(l.count) }), ("p50", { $0.number(l.p50) }), ("p90", { $0.number(l.p90) }),
+                  ("p99", { $0.number(l.p99) }), ("max", { $0.number(l.max) }),
+                  ("bucket_bounded", { $0.raw(l.bucketBounded ? "true" : "false") })])
+    }
+
+    static func group(_ w: inout JSONWriter, _ g: GroupStatus) {
+        var fields: [(String, (inout JSONWriter) -> Void)] = [
+            ("id", { $0.string(g.id) }), ("name", { $0.string(g.name) }),
+        ]
+        if g.kind == .site {
+            fields.append(("region", { $0.string(g.region) }))
+            fields.append(("country", { $0.string(g.country) }))
+        }
+        fields += [
+            ("nodes", { $0.number(g.nodeCount) }),
+            ("health", { w in w.object([
+                ("healthy", { $0.number(g.health.healthy) }), ("degraded", { $0.number(g.health.degraded) }),
+                ("down", { $0.number(g.health.down) }), ("stale", { $0.number(g.health.stale) }),
+                ("worst", { $0.string(g.health.worst.label) }),
+            ]) }),
+            ("gpus", { $0.number(g.gpuCount) }),
+            ("gpu_util_pct", { $0.number(g.gpuUtilPct) }),
+            ("gpu_temp_max_c", { $0.number(g.gpuTempMaxC) }),
+            ("rps", { $0.number(g.rps) }),
+            ("error_ratio", { $0.number(g.errorRatio) }),
+            ("latency_ms", { latency(&$0, g.latency) }),
+            ("tier_ms", { $0.number(g.tierMs) }),
+            ("age_s", { $0.number(g.ageS) }),
+        ]
+        w.object(fields)
+    }
+
+    static func node(_ w: inout JSONWriter, _ n: NodeStatus) {
+        w.object([
+            ("id", { $0.string(n.id) }), ("name", { $0.string(n.id) }), ("site", { $0.string(n.site) }),
+            ("region", { $0.string(n.region) }), ("health", { $0.string(n.health.label) }),
+            ("reason", { $0.string(n.reason) }), ("tier_ms", { $0.number(n.tierMs) }),
+            ("gpu_util_pct", { $0.number(n.gpuUtilPct) }), ("gpu_temp_max_c", { $0.number(n.gpuTempMaxC) }),
+            ("gpu_mem_used_mib", { $0.number(n.gpuMemUsedMiB) }), ("gpu_mem_total_mib", { $0.number(n.gpuMemTotalMiB) }),
+            ("rps", { $0.number(n.rps) }), ("error_ratio", { $0.number(n.errorRatio) }),
+            ("latency_ms", { latency(&$0, n.latency) }), ("age_s", { $0.number(n.ageS) }),
+            ("gpus", { w in w.array(n.gpus) { w, g in
+                w.object([
+                    ("index", { $0.number(g.index) }), ("util_pct", { $0.number(g.utilPct) }),
+                    ("temp_c", { $0.number(g.tempC) }), ("mem_used_mib", { $0.number(g.memUsedMiB) }),
+                    ("mem_total_mib", { $0.number(g.memTotalMiB) }), ("power_w", { $0.number(g.powerW) }),
+                    ("xid", { $0.number(g.xid) }), ("throttled", { $0.raw(g.throttled ? "true" : "false") }),
+                    ("age_s", { $0.number(g.ageS) }),
+                ])
+            } }),
+        ])
+    }
+
+    // MARK: CSV
+
+    /// One row per entity of the view, raw numbers (no units), RFC 4180 quoting.
+    public func csv() -> String {
+        func q(_ s: String) -> String {
+            let clean = TextWidth.sanitize(s)
+            return clean.contains(where: { $0 == "," || $0 == "\"" }) ? "\"" + clean.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : clean
+        }
+        func n(_ v: Double) -> String {
+            guard v.isFinite else { return "" }
+            return v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String((v * 1000).rounded() / 1000)
+        }
+        var lines: [String] = []
+        let order = table.rows.map(\.id)
+        switch kind {
+        case .fleet, .regions, .sites:
+            lines.append("kind,id,name,region,nodes,healthy,degraded,down,stale,worst,gpus,gpu_util_pct,gpu_temp_max_c,rps,p50_ms,p90_ms,p99_ms,max_ms,count,age_s")
+            let all = kind == .fleet ? [snapshot.fleet] : (kind == .regions ? snapshot.regions : snapshot.sites)
+            let byID = Dictionary(all.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            for id in order {
+                guard let g = byID[id] else { continue }
+                lines.append([g.kind.rawValue, q(g.id), q(g.name), q(g.region), String(g.nodeCount), String(g.health.healthy),
+                              String(g.health.degraded), String(g.health.down), String(g.health.stale), g.health.worst.label,
+                              String(g.gpuCount), n(g.gpuUtilPct), n(g.gpuTempMaxC), n(g.rps), n(g.latency.p50),
+                              n(g.latency.p90), n(g.latency.p99), n(g.latency.max), String(g.latency.count), n(g.ageS)].joined(separator: ","))
+            }
+        case .nodes:
+            lines.append("id,site,region,health,reason,gpus,gpu_util_pct,gpu_temp_max_c,rps,p50_ms,p90_ms,p99_ms,max_ms,count,age_s")
+            let byID = Dictionary(snapshot.nodes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            for id in order {
+                guard let x = byID[id] else { continue }
+                lines.append([q(x.id), q(x.site), q(x.region), x.health.label, q(x.reason), String(x.gpus.count), n(x.gpuUtilPct),
+                              n(x.gpuTempMaxC), n(x.rps), n(x.latency.p50), n(x.latency.p90), n(x.latency.p99),
+                              n(x.latency.max), String(x.latency.count), n(x.ageS)].joined(separator: ","))
+            }
+        case .gpus:
+            lines.append("node,gpu,util_pct,temp_c,mem_used_mib,mem_total_mib,power_w,xid,throttled,age_s")
+            let byID = Dictionary(snapshot.nodes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            for id in order {
+                let parts = id.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+                guard parts.count == 2, let node = byID[String(parts[0])], let i = Int(parts[1]), i < node.gpus.count else { continue }
+                let g = node.gpus[i]
+                lines.append([q(node.id), String(g.index), n(g.utilPct), n(g.tempC), n(g.memUsedMiB), n(g.memTotalMiB),
+                              n(g.powerW), String(g.xid), g.throttled ? "1" : "0", n(g.ageS)].joined(separator: ","))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func rfc3339(_ t: Double) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: Date(timeIntervalSince1970: t))
+    }
+}

@@ -1,0 +1,107 @@
+import EdgeCore
+
+/// How a cell should look; the terminal maps tones to colours (or to nothing under NO_COLOR).
+public enum Tone: UInt8, Sendable, CaseIterable {
+    case plain, dim, accent
+    case healthy, degraded, down, stale
+    /// Latency tiers: <50, <100, <200, <500 ms, above.
+    case tier50, tier100, tier200, tier500, tierOver
+
+    public static func of(_ state: HealthState) -> Tone {
+        switch state {
+        case .healthy: .healthy
+        case .degraded: .degraded
+        case .down: .down
+        case .stale: .stale
+        }
+    }
+
+    /// Tone of a latency by the tier it meets.
+    public static func latency(_ ms: Double) -> Tone {
+        guard ms.isFinite else { return .dim }
+        switch LatencyTier.tier(meeting: ms) {
+        case .industrialControl: return .tier50
+        case .videoInspection: return .tier100
+        case .codeCompletion: return .tier200
+        case .customerService: return .tier500
+        case nil: return .tierOver
+        }
+    }
+}
+
+public struct Cell: Sendable, Equatable {
+    public var text: String
+    public var tone: Tone
+    public init(_ text: String, _ tone: Tone = .plain) { self.text = text; self.tone = tone }
+}
+
+public struct Column: Sendable, Equatable {
+    public var title: String
+    public var width: Int
+    public var rightAligned: Bool
+    /// Takes the width left over (NAME, REASON).
+    public var flexible: Bool
+    /// Shown only when the screen is at least this wide.
+    public var minScreenWidth: Int
+
+    public init(_ title: String, _ width: Int, right: Bool = true, flexible: Bool = false, minScreenWidth: Int = 0) {
+        self.title = title; self.width = width; self.rightAligned = right; self.flexible = flexible
+        self.minScreenWidth = minScreenWidth
+    }
+}
+
+public struct TableRow: Sendable, Equatable {
+    /// The entity id (drill-down target).
+    public var id: String
+    public var cells: [Cell]
+    public var health: HealthState
+    /// GPU utilisation for the bar, percent (NaN: none).
+    public var utilPct: Double
+}
+
+/// A table as both the TUI and `snapshot --format table` show it.
+public struct TableModel: Sendable, Equatable {
+    public var kind: RowKind
+    public var columns: [Column]
+    public var rows: [TableRow]
+
+    /// Columns that fit `width`, with their widths settled: fixed columns first, flexible
+    /// ones share what is left.
+    public func layout(width: Int) -> [(index: Int, column: Column)] {
+        var visible = columns.enumerated().filter { $0.element.minScreenWidth <= width }.map { ($0.offset, $0.element) }
+        func used() -> Int { visible.reduce(0) { $0 + $1.1.width } + max(0, visible.count - 1) }
+        // Drop optional columns from the right while they do not fit.
+        while used() > width, let drop = visible.lastIndex(where: { $0.1.minScreenWidth > 0 }) {
+            visible.remove(at: drop)
+        }
+        let flex = visible.indices.filter { visible[$0].1.flexible }
+        var spare = width - used()
+        if spare > 0 && !flex.isEmpty {
+            // The first flexible column (NAME) grows to 28 cells; any later one takes the rest.
+            for (n, i) in flex.enumerated() {
+                let grow = n == flex.count - 1 ? spare : min(spare, max(0, 28 - visible[i].1.width))
+                visible[i].1.width += grow
+                spare -= grow
+            }
+        }
+        return visible
+    }
+
+    /// Renders as plain text lines (header first) at `width` columns.
+    public func textLines(width: Int, ascii: Bool = false) -> [String] {
+        let cols = layout(width: width)
+        func line(_ cells: [String]) -> String {
+            var parts: [String] = []
+            for (k, c) in cols.enumerated() {
+                parts.append(TextWidth.pad(cells[c.index], c.column.width, right: c.column.rightAligned, ascii: ascii))
+                _ = k
+            }
+            var s = parts.joined(separator: " ")
+            while s.hasSuffix(" ") { s.removeLast() }
+            return s
+        }
+        var out = [line(columns.map(\.title))]
+        for r in rows { out.append(line(r.cells.map(\.text))) }
+        return out
+    }
+}

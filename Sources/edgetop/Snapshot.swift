@@ -1,0 +1,127 @@
+import ArgumentParser
+import EdgeCollector
+import EdgeSources
+import EdgeViews
+import Foundation
+
+extension RowKind: ExpressibleByArgument {}
+extension SortKey: ExpressibleByArgument {}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case table, json, csv, prometheus }
+
+/// `edgetop snapshot`: collect, print one view, exit. For scripts and CI.
+struct Snapshot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the fleet once as a table, JSON, CSV or Prometheus text, then exit.",
+        discussion: """
+        On the simulator, --duration seconds of fleet time are simulated as fast as the machine \
+        allows, so the output is immediate and reproducible for a given --seed and --start.
+        Exit status: 0 ok, 1 a --check failed, 2 usage or input error.
+        """
+    )
+
+    @OptionGroup var source: SourceOptions
+
+    @Option(help: "Output format: \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var format: OutputFormat = .table
+
+    @Option(help: "What to list: \(RowKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var view: RowKind = .regions
+
+    @Option(help: "Only this region (id, e.g. WEU).")
+    var region: String?
+
+    @Option(help: "Only this site (id, e.g. fra1).")
+    var site: String?
+
+    @Option(help: "Only this node (id, e.g. fra1-n01).")
+    var node: String?
+
+    @Option(help: "Sort key: \(SortKey.allCases.map(\.rawValue).joined(separator: ", ")) (health = worst first).")
+    var sort: SortKey = .health
+
+    @Flag(help: "Reverse the sort order.")
+    var reverse = false
+
+    @Option(help: "Print at most N rows.")
+    var limit: Int?
+
+    @Option(help: "Seconds to collect before printing (simulated time for the simulator).")
+    var duration: Double = 15
+
+    @Option(help: "Table width in columns (default: the terminal's, or 80 in a pipe).")
+    var width: Int?
+
+    @Option(name: .customLong("check"), help: "Fail (exit 1) unless this holds, e.g. 'p99<500ms', 'down==0', 'stale<=5'. Repeatable.")
+    var checks: [String] = []
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        guard duration.isFinite, duration >= 0, duration <= 86_400 else { throw ValidationError("--duration must be between 0 and 86400 seconds") }
+        if let width, width < 40 || width > 1000 { throw ValidationError("--width must be between 40 and 1000") }
+    }
+
+    func run() throws {
+        let parsedChecks: [SnapshotCheck]
+        do { parsedChecks = try checks.map(SnapshotCheck.init) } catch { throw UserError(description: "\(error)") }
+        let collector = Collector(config: source.collectorConfig())
+        let time: Double
+        if let path = source.replay {
+            time = try source.runReplay(into: collector, path: path)
+        } else {
+            let end = source.start.map { $0 + duration } ?? Date().timeIntervalSince1970
+            let sim = FleetSimulator(topology: try source.topology(), collector: collector,
+                                     config: SimulatorConfig(seed: source.seed, latencySamplesPerSecond: source.rate),
+                                     start: end - duration)
+            sim.advance(to: end)
+            collector.drain()
+            time = end
+        }
+        let snap = collector.snapshot(at: time)
+        let scope = Scope(region: region, site: site, node: node)
+        try checkScopeExists(snap, scope)
+        let doc = SnapshotDocument(snapshot: snap, kind: view, scope: scope, sort: sort, reversed: reverse,
+                                   limit: limit, source: source.sourceLabel)
+        let output: String
+        switch format {
+        case .table:
+            let ascii = !Terminal.localeIsUTF8()
+            output = doc.text(width: width ?? Terminal.columns() ?? 80, ascii: ascii)
+        case .json: output = doc.json()
+        case .csv: output = doc.csv()
+        case .prometheus: output = doc.prometheus()
+        }
+        FileHandle.standardOutput.write(Data(output.utf8))
+        let failures = parsedChecks.compactMap { $0.failure(in: snap, scope: scope) }
+        for f in failures { FileHandle.standardError.write(Data("edgetop: \(f)\n".utf8)) }
+        if !failures.isEmpty { throw ExitCode(1) }
+    }
+
+    private func checkScopeExists(_ snap: FleetSnapshot, _ scope: Scope) throws {
+        if let r = scope.region, !snap.regions.contains(where: { $0.id == r }) {
+            throw UserError(description: "unknown region \"\(r)\" (regions: \(snap.regions.map(\.id).joined(separator: ", ")))")
+        }
+        if let s = scope.site, !snap.sites.contains(where: { $0.id == s }) {
+            throw UserError(description: "unknown site \"\(s)\"")
+        }
+        if let n = scope.node, !snap.nodes.contains(where: { $0.id == n }) {
+            throw UserError(description: "unknown node \"\(n)\"")
+        }
+    }
+}
+
+/// Facts about the process's terminal that need no curses.
+enum Terminal {
+    static func columns() -> Int? {
+        var ws = winsize()
+        guard isatty(STDOUT_FILENO) != 0, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0 else { return nil }
+        return Int(ws.ws_col)
+    }
+
+    static func localeIsUTF8() -> Bool {
+        let env = ProcessInfo.processInfo.environment
+        let value = env["LC_ALL"].flatMap { $0.isEmpty ? nil : $0 } ?? env["LC_CTYPE"].flatMap { $0.isEmpty ? nil : $0 } ?? env["LANG"] ?? ""
+        let v = value.lowercased()
+        return v.contains("utf-8") || v.contains("utf8")
+    }
+}

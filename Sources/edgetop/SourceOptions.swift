@@ -1,0 +1,71 @@
+import ArgumentParser
+import EdgeCollector
+import EdgeSources
+import Foundation
+
+/// Where the data comes from and how it is windowed; shared by every command.
+struct SourceOptions: ParsableArguments {
+    @Option(help: "Seed of the simulated fleet: same seed and --start, same fleet.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Simulated request latency samples per second, fleet-wide (GPU gauges come on top).")
+    var rate: Double = 100_000
+
+    @Option(help: "Sliding window for latency and rates, seconds.")
+    var window: Double = 60
+
+    @Option(help: "Expected seconds between a node's reports; 3 missed intervals make it STALE (default: 1 for the simulator, 10 for --replay).")
+    var interval: Double?
+
+    @Option(help: "Replay samples from a JSON Lines file instead of the simulator.")
+    var replay: String?
+
+    @Option(help: "Start the simulated clock at this Unix time (for reproducible output).")
+    var start: Double?
+
+    func validate() throws {
+        guard window.isFinite, window >= 1, window <= 86_400 else { throw ValidationError("--window must be between 1 and 86400 seconds") }
+        guard rate.isFinite, rate >= 0, rate <= 50_000_000 else { throw ValidationError("--rate must be between 0 and 50000000") }
+        if let interval, !(interval.isFinite && interval > 0 && interval <= 3600) {
+            throw ValidationError("--interval must be between 0 and 3600 seconds")
+        }
+    }
+
+    func collectorConfig() -> CollectorConfig {
+        CollectorConfig(windowSeconds: window, intervalSeconds: interval ?? (replay != nil ? 10 : 1))
+    }
+
+    var sourceLabel: String {
+        if let replay { return "replay \(URL(fileURLWithPath: replay).lastPathComponent)" }
+        return "simulator seed \(seed)"
+    }
+
+    /// Loads the embedded topology or fails with a one-line error.
+    func topology() throws -> Topology {
+        do { return try Topology.embedded() } catch { throw UserError(description: "embedded topology: \(error)") }
+    }
+
+    /// Replays `--replay` into `collector`, printing bad lines to stderr; returns the
+    /// snapshot time (the last sample's).
+    func runReplay(into collector: Collector, path: String) throws -> Double {
+        var source = ReplaySource(collector: collector)
+        var printed = 0
+        source.onError = { e in
+            if printed < 20 {
+                FileHandle.standardError.write(Data("edgetop: \(path): \(e)\n".utf8))
+            } else if printed == 20 {
+                FileHandle.standardError.write(Data("edgetop: \(path): further bad lines are counted, not printed\n".utf8))
+            }
+            printed += 1
+        }
+        let outcome: ReplaySource.Outcome
+        do { outcome = try source.replay(path: path) } catch { throw UserError(description: "\(error)") }
+        if outcome.samples == 0 {
+            throw UserError(description: "\(path): no valid sample (\(outcome.errorCount) bad line\(outcome.errorCount == 1 ? "" : "s"))")
+        }
+        if outcome.errorCount > 0 {
+            FileHandle.standardError.write(Data("edgetop: \(path): \(outcome.errorCount) bad line\(outcome.errorCount == 1 ? "" : "s") skipped, \(outcome.samples) samples kept\n".utf8))
+        }
+        return outcome.lastTime
+    }
+}
