@@ -17,6 +17,8 @@ final class RegionShard: @unchecked Sendable {
     private var siteSlotByID: [String: Int] = [:]
     /// Start time of the sub-window being filled; -inf before the first sample.
     private var currentStart = -Double.infinity
+    /// When the current sub-window ends (-inf before the first sample, so it starts one).
+    private var nextBoundary = -Double.infinity
     /// Next ring slot to write on rotation, and how many slots hold data.
     private var ringCursor = 0
     private var ringFilled = 0
@@ -58,11 +60,12 @@ final class RegionShard: @unchecked Sendable {
 
     /// Applies a batch; call on `queue`. The hot path: no allocation, no locks.
     func apply(_ batch: UnsafeBufferPointer<Sample>) {
-        var maxTime = -Double.infinity
-        for s in batch where s.time > maxTime { maxTime = s.time }
-        advance(to: maxTime)
         let count = nodes.count
         for s in batch {
+            // Rotate when a sample crosses into the next sub-window (a compare per sample);
+            // late samples count in the current sub-window.
+            if s.time >= nextBoundary { advance(to: s.time) }
+            if s.time < firstTime { firstTime = s.time }
             let slot = Int(s.node.slot)
             if slot >= 0 && slot < count && s.time.isFinite && nodes[slot].apply(s) {
                 samples &+= 1
@@ -77,10 +80,13 @@ final class RegionShard: @unchecked Sendable {
     /// Rotates sub-windows so that `time` falls in the current one.
     func advance(to time: Double) {
         guard time.isFinite else { return }
-        if time < firstTime { firstTime = time }
         let sub = config.subWindowSeconds
         let start = (time / sub).rounded(.down) * sub
-        if currentStart == -.infinity { currentStart = start; return }
+        if currentStart == -.infinity {
+            currentStart = start
+            nextBoundary = start + sub
+            return
+        }
         guard start > currentStart else { return }
         let steps = Int(((start - currentStart) / sub).rounded())
         if steps >= config.subWindows {
@@ -95,6 +101,7 @@ final class RegionShard: @unchecked Sendable {
             }
         }
         currentStart = start
+        nextBoundary = start + sub
     }
 
     /// Summarises the region at `now`; call on `queue`.

@@ -31,9 +31,17 @@ extension LatencyHistogram {
     }
 
     /// The nearest-rank q-quantile (0 ≤ q ≤ 1), within 1 % of exact; NaN when empty.
+    /// A rank that falls among clamped out-of-range values reports the exact min or max.
     public func quantile(_ q: Double) -> Double {
         guard totalCount > 0, lowIndex <= highIndex else { return .nan }
-        let target = Self.rank(Swift.min(Swift.max(q, 0), 1), of: totalCount)
+        return value(atRank: Self.rank(Swift.min(Swift.max(q, 0), 1), of: totalCount))
+    }
+
+    /// The value at nearest rank `target` (1-based).
+    @usableFromInline
+    func value(atRank target: UInt64) -> Double {
+        if target <= underflow || target == 1 { return min }
+        if target > totalCount &- overflow || target == totalCount { return max }
         var cumulative: UInt64 = 0
         for i in lowIndex...highIndex {
             cumulative &+= UInt64(counts[i])
@@ -48,7 +56,14 @@ extension LatencyHistogram {
         let r50 = Self.rank(0.5, of: totalCount)
         let r90 = Self.rank(0.9, of: totalCount)
         let r99 = Self.rank(0.99, of: totalCount)
-        var p50 = Double.nan, p90 = Double.nan, p99 = Double.nan
+        // The common case walks the buckets once for all three; ranks among clamped
+        // out-of-range values (or at the ends) take the exact min/max path instead.
+        let edgeCase = underflow > 0 || overflow > 0 || r99 >= totalCount || r50 <= 1
+        if edgeCase {
+            return LatencySummary(count: totalCount, p50: value(atRank: r50), p90: value(atRank: r90),
+                                  p99: value(atRank: r99), min: min, max: max, mean: sum / Double(totalCount))
+        }
+        var p50 = Double.nan, p90 = Double.nan, p99 = max
         var cumulative: UInt64 = 0
         for i in lowIndex...highIndex {
             let c = counts[i]
@@ -58,9 +73,6 @@ extension LatencyHistogram {
             if cumulative >= r90 && p90.isNaN { p90 = clampToRange(HistogramLayout.representative(i)) }
             if cumulative >= r99 { p99 = clampToRange(HistogramLayout.representative(i)); break }
         }
-        if p99.isNaN { p99 = max }
-        if p90.isNaN { p90 = p99 }
-        if p50.isNaN { p50 = p90 }
         return LatencySummary(count: totalCount, p50: p50, p90: p90, p99: p99, min: min, max: max,
                               mean: sum / Double(totalCount))
     }

@@ -181,7 +181,14 @@ public final class FleetSimulator {
     private func emit(node i: Int, t0: Double, t1: Double, into out: inout [Sample]) {
         var n = nodes[i]
         defer { nodes[i] = n }
-        if n.silentUntil > t0 { return }
+        if n.silentUntil > t0 {
+            // A node that went silent before the simulation began did report once, then stopped.
+            if n.silentSince.isFinite {
+                out.append(Sample(node: n.ref, time: n.silentSince, metric: .up, value: 1))
+                n.silentSince = -.infinity
+            }
+            return
+        }
         // Once per second, at the node's own phase: gauges, up, and fault hazards.
         let gaugeDue = (t0 + n.phase).rounded(.down) != (t1 + n.phase).rounded(.down)
         if gaugeDue {

@@ -1,0 +1,109 @@
+import EdgeCollector
+import EdgeCore
+import EdgeSources
+import EdgeTestSupport
+import Foundation
+import Testing
+
+@Suite("Replay")
+struct ReplayTests {
+    func fixture(_ name: String) -> String {
+        Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: nil)!.path
+    }
+
+    @Test("bad lines are reported with their number and reason, good lines around them are kept")
+    func mixedFile() throws {
+        let c = Collector(config: CollectorConfig(intervalSeconds: 10))
+        var source = ReplaySource(collector: c)
+        let outcome = try source.replay(path: fixture("replay-mixed.jsonl"))
+        #expect(outcome.samples == 5)
+        #expect(outcome.errorCount == 9)
+        let reasons = Dictionary(uniqueKeysWithValues: outcome.errors.map { ($0.line, $0.reason) })
+        #expect(reasons[3] == "missing or non-numeric \"value\"")
+        #expect(reasons[4] == "not a JSON object")
+        #expect(reasons[5] == "unknown metric \"gpu_utl\"")
+        #expect(reasons[6] == "gpu_temp_c needs \"gpu\": an integer 0–63")
+        #expect(reasons[8] == "up must be 0 or 1")
+        #expect(reasons[9] == "gpu_util must be 0–100")
+        #expect(reasons[12] == "latency_ms must be ≥ 0")
+        #expect(reasons[13] == "missing or invalid \"region\"")
+        #expect(reasons[14] == "missing or non-numeric \"value\"")  // a boolean is not a number
+        #expect(reasons[7] == nil)  // blank lines are not errors
+        #expect(outcome.lastTime == 1764230401.625)
+
+        let snap = c.snapshot(at: outcome.lastTime)
+        #expect(snap.regions.map(\.id).sorted() == ["seas", "weu"])
+        #expect(Set(snap.nodes.map(\.id)) == ["fra1-n01", "fra2-n01", "sin1-n01\u{1B}[31mred"])
+        let fra1 = try #require(snap.nodes.first { $0.id == "fra1-n01" })
+        #expect(fra1.latency.count == 1)
+        #expect(fra1.gpus.first?.utilPct == 87)
+        let fra2 = try #require(snap.nodes.first { $0.id == "fra2-n01" })
+        #expect(fra2.health == .down)
+        #expect(fra2.gpus.count == 4)
+        #expect(snap.ingest.invalid == 9)
+    }
+
+    @Test("a file with no valid line yields no samples")
+    func nothingValid() throws {
+        let path = temporaryFile("{}\nnope\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var source = ReplaySource(collector: Collector())
+        let outcome = try source.replay(path: path)
+        #expect(outcome.samples == 0)
+        #expect(outcome.errorCount == 2)
+    }
+
+    @Test("an unreadable file is an error, not a crash")
+    func missingFile() {
+        var source = ReplaySource(collector: Collector())
+        #expect(throws: ReplaySource.FileError.self) { try source.replay(path: "/nonexistent/edgetop.jsonl") }
+    }
+
+    @Test("non-UTF-8 and truncated lines are rejected; the rest survives")
+    func hostileBytes() throws {
+        var bytes = Data(#"{"t": 1764230400, "region": "r", "site": "s", "node": "n", "metric": "latency_ms", "value": 5}"#.utf8)
+        bytes.append(0x0A)
+        bytes.append(contentsOf: [0xFF, 0xFE, 0x7B, 0x0A])
+        bytes.append(Data(#"{"t": 1764230400, "region": "r", "site": "s", "node"#.utf8))
+        let path = NSTemporaryDirectory() + "edgetop-hostile-\(UUID().uuidString).jsonl"
+        FileManager.default.createFile(atPath: path, contents: bytes)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var source = ReplaySource(collector: Collector())
+        let outcome = try source.replay(path: path)
+        #expect(outcome.samples == 1)
+        #expect(outcome.errorCount == 2)
+        #expect(outcome.errors.map(\.line) == [2, 3])
+    }
+
+    @Test("replayed quantiles are within 1 % of exact at node, site, region and fleet")
+    func replayQuantiles() throws {
+        var rng = SeededGenerator(seed: 5)
+        var lines: [String] = []
+        var byKey: [String: [Double]] = [:]
+        let nodes = [("weu", "fra1", "fra1-n01"), ("weu", "fra1", "fra1-n02"), ("weu", "ams1", "ams1-n01"),
+                     ("seas", "sin1", "sin1-n01")]
+        for k in 0..<20_000 {
+            let (r, s, n) = nodes[k % nodes.count]
+            let base = r == "seas" ? 180.0 : (s == "ams1" ? 40 : 9)
+            let v = (base * exp(0.5 * Double.random(in: -2...2, using: &rng)) * 1000).rounded() / 1000
+            lines.append(#"{"t": \#(1764230400 + Double(k) * 0.001), "region": "\#(r)", "site": "\#(s)", "node": "\#(n)", "metric": "latency_ms", "value": \#(v)}"#)
+            for key in [n, s, r, "fleet"] { byKey[key, default: []].append(v) }
+        }
+        let path = temporaryFile(lines.joined(separator: "\n") + "\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let c = Collector()
+        var source = ReplaySource(collector: c)
+        let outcome = try source.replay(path: path)
+        let snap = c.snapshot(at: outcome.lastTime)
+        var levels: [(String, LatencySummary)] = [("fleet", snap.fleet.latency)]
+        levels += snap.regions.map { ($0.id, $0.latency) } + snap.sites.map { ($0.id, $0.latency) }
+        levels += snap.nodes.map { ($0.id, $0.latency) }
+        #expect(levels.count == 1 + 2 + 3 + 4)
+        for (key, l) in levels {
+            let sorted = byKey[key]!.sorted()
+            for (q, got) in [(0.5, l.p50), (0.9, l.p90), (0.99, l.p99)] {
+                #expect(relativeError(got, exactQuantile(sorted, q)) <= 0.01, "\(key) q=\(q)")
+            }
+        }
+    }
+}
