@@ -150,7 +150,7 @@ public final class Collector: @unchecked Sendable {
                               latency: fleetHist.summary(), covered: 0)
         return FleetSnapshot(time: now, windowSeconds: config.windowSeconds, fleet: fleet,
                              regions: summaries.map(\.region), sites: sites, nodes: nodes,
-                             ingest: stats, fleetHistogram: fleetHist)
+                             ingest: stats, fleetHistogram: fleetHist.compacted())
     }
 
     /// Approximate bytes of per-node state (histograms, rings, gauges), for the bench.

@@ -89,10 +89,10 @@ public struct FleetSnapshot: Sendable {
     public var nodes: [NodeStatus]
     public var ingest: IngestStats
     /// The fleet's merged latency histogram over the window.
-    public var fleetHistogram: RollupHistogram
+    public var fleetHistogram: CompactHistogram
 
     public init(time: Double, windowSeconds: Double, fleet: GroupStatus, regions: [GroupStatus],
-                sites: [GroupStatus], nodes: [NodeStatus], ingest: IngestStats, fleetHistogram: RollupHistogram) {
+                sites: [GroupStatus], nodes: [NodeStatus], ingest: IngestStats, fleetHistogram: CompactHistogram) {
         self.time = time; self.windowSeconds = windowSeconds; self.fleet = fleet; self.regions = regions
         self.sites = sites; self.nodes = nodes; self.ingest = ingest; self.fleetHistogram = fleetHistogram
     }

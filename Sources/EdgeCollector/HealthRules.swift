@@ -10,7 +10,7 @@ enum HealthRules {
     /// DCGM clock-throttle reason bits that mean heat: SW thermal slowdown, HW thermal slowdown.
     static let thermalThrottleMask: UInt64 = 0x20 | 0x40
 
-    static func evaluate(node n: NodeState, histogram: RollupHistogram, errors: UInt64, now: Double,
+    static func evaluate(node n: NodeState, histogram: borrowing RollupHistogram, errors: UInt64, now: Double,
                          coveredSeconds: Double, config: CollectorConfig) -> NodeStatus {
         let latency = histogram.summary()
         let age = n.lastSeen.isFinite ? max(0, now - n.lastSeen) : .nan
@@ -70,12 +70,12 @@ enum HealthRules {
         }
 
         var distribution = [UInt64](repeating: 0, count: LatencyBins.upperBoundsMs.count)
-        if histogram.lowIndex <= histogram.highIndex {
+        if !histogram.isEmpty {
             var bin = 0
-            for i in histogram.lowIndex...histogram.highIndex where histogram.counts[i] != 0 {
+            for i in histogram.lowIndex...histogram.highIndex where histogram.count(at: i) != 0 {
                 let mid = HistogramLayout.representative(i)
                 while mid >= LatencyBins.upperBoundsMs[bin] { bin += 1 }
-                distribution[bin] &+= histogram.counts[i]
+                distribution[bin] &+= histogram.count(at: i)
             }
         }
 

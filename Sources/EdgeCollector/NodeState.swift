@@ -18,7 +18,7 @@ struct GPUState {
 final class NodeState {
     let placement: NodePlacement
     let siteSlot: Int
-    /// Latency of the sub-window being filled (32-bit counters: 6.9 KB).
+    /// Latency of the sub-window being filled (16-bit counters with carry: 3.5 KB).
     var current = NodeHistogram()
     /// Finished sub-windows, oldest overwritten first; `ring[k]` aligns with the shard's ring.
     var ring: [CompactHistogram]
@@ -99,7 +99,7 @@ final class NodeState {
 
     /// Bytes this node holds, for `edgetop bench`.
     var byteCount: Int {
-        current.counts.count * MemoryLayout<UInt32>.stride
+        current.counts.count * MemoryLayout<UInt16>.stride
             + ring.reduce(0) { $0 + $1.byteCount + MemoryLayout<CompactHistogram>.stride }
             + gpus.count * MemoryLayout<GPUState>.stride + errorsRing.count * 8 + 256
     }

@@ -145,7 +145,7 @@ final class RegionShard: @unchecked Sendable {
         }
         let regionStatus = region.group(kind: .region, id: id, name: name, region: "", country: "",
                                         latency: regionHist.summary(), covered: covered)
-        return RegionSummary(region: regionStatus, sites: siteOut, nodes: nodeOut, histogram: regionHist,
+        return RegionSummary(region: regionStatus, sites: siteOut, nodes: nodeOut, histogram: regionHist.compacted(),
                              accumulator: region, stats: IngestStats(samples: samples, invalid: invalid))
     }
 
@@ -166,7 +166,7 @@ struct RegionSummary: Sendable {
     var region: GroupStatus
     var sites: [GroupStatus]
     var nodes: [NodeStatus]
-    var histogram: RollupHistogram
+    var histogram: CompactHistogram
     var accumulator: GroupAccumulator
     var stats: IngestStats
 }

@@ -8,20 +8,31 @@
 /// 1/128 ≈ 0.78 % of any value in it — the root of the histogram's 1 % quantile guarantee.
 public enum HistogramLayout {
     /// Sub-buckets per power of two (2^mantissaBits).
-    public static let mantissaBits: UInt64 = 6
-    @usableFromInline static let shift: UInt64 = 52 - mantissaBits
+    // Literals rather than derived `static let`s: the record path inlines them as constants
+    // instead of calling a lazy initialiser (the layout test checks they agree).
+    @inlinable public static var mantissaBits: UInt64 { 6 }
+    @inlinable static var shift: UInt64 { 46 }  // 52 - mantissaBits
     /// Smallest value that lands in its own bucket, in milliseconds (2^-10 ms ≈ 0.98 µs).
-    public static let lowestTrackable: Double = 0x1p-10
+    @inlinable public static var lowestTrackable: Double { 0x1p-10 }
     /// Values at or above this (2^17 ms ≈ 131 s) are clamped into the last bucket.
-    public static let highestTrackable: Double = 0x1p17
-    @usableFromInline static let baseKey: Int = Int(lowestTrackable.bitPattern >> shift)
+    @inlinable public static var highestTrackable: Double { 0x1p17 }
+    /// `lowestTrackable.bitPattern >> shift`: (1023 - 10) << 6.
+    @inlinable static var baseKey: Int { 64_832 }
     /// Number of buckets: 27 powers of two × 64.
-    public static let bucketCount: Int = Int(highestTrackable.bitPattern >> shift) - baseKey
+    @inlinable public static var bucketCount: Int { 1_728 }
 
     /// Bucket index for a value already known to be within `[lowestTrackable, highestTrackable)`.
     @inlinable @inline(__always)
     public static func index(ofTrackable value: Double) -> Int {
         Int(truncatingIfNeeded: value.bitPattern >> shift) &- baseKey
+    }
+
+    /// Bucket index of any non-negative value, clamping out-of-range values to the ends.
+    @inlinable
+    public static func clampedIndex(_ value: Double) -> Int {
+        if value < lowestTrackable { return 0 }
+        if value >= highestTrackable { return bucketCount - 1 }
+        return index(ofTrackable: value)
     }
 
     /// Inclusive lower bound of bucket `index`, in milliseconds.

@@ -3,56 +3,69 @@ extension LatencyHistogram {
     /// counters plus exact sum/min/max, so merging is associative and commutative, and a
     /// quantile of the merge is the quantile of all the values together.
     @inlinable
-    public mutating func merge<Other>(_ other: LatencyHistogram<Other>) {
-        guard other.lowIndex <= other.highIndex else {
-            _rejected &+= other.rejected
-            return
+    public mutating func merge<Other>(_ other: borrowing LatencyHistogram<Other>) {
+        _rejected &+= other._rejected
+        guard other._totalCount > 0 else { return }
+        let lo = other.lowIndex, hi = other.highIndex
+        if Count.bitWidth >= 64 {
+            // Roll-ups: plain adds over both buffers; a 64-bit counter wrapping is reported.
+            let dst = _counts, src = other._counts
+            for i in lo...hi {
+                let (sum, wrapped) = dst[i].addingReportingOverflow(Count(truncatingIfNeeded: src[i]))
+                dst[i] = sum
+                if _slowPath(wrapped) { _carry[i, default: 0] &+= 1 }
+            }
+        } else {
+            let src = other._counts
+            for i in lo...hi where src[i] != 0 { add(UInt64(src[i]), at: i) }
         }
-        for i in other.lowIndex...other.highIndex where other.counts[i] != 0 {
-            bump(i, by: UInt64(other.counts[i]))
+        // Carries of narrow counters (a 64-bit counter never wraps in practice).
+        if !other._carry.isEmpty && Other.bitWidth < 64 {
+            for (i, c) in other._carry { add(c << UInt64(Other.bitWidth), at: i) }
         }
-        absorbStatistics(totalCount: other.totalCount, sum: other.sum, min: other.min, max: other.max,
-                         underflow: other.underflow, overflow: other.overflow,
-                         rejected: other.rejected, saturated: other.saturated)
+        absorbStatistics(totalCount: other._totalCount, sum: other._sum, min: other._min, max: other._max,
+                         underflow: other._underflow, overflow: other._overflow)
     }
 
     /// Adds a compacted histogram (a finished sub-window) into this one.
     @inlinable
     public mutating func merge(_ other: CompactHistogram) {
+        _rejected &+= other.rejected
         var i = other.lowIndex
         for c in other.counts {
-            if c != 0 { bump(i, by: UInt64(c)) }
+            if c != 0 { add(UInt64(c), at: i) }
             i += 1
         }
+        for (j, c) in other.carry { add(c, at: j) }
         absorbStatistics(totalCount: other.totalCount, sum: other.sum, min: other.min, max: other.max,
-                         underflow: other.underflow, overflow: other.overflow,
-                         rejected: other.rejected, saturated: 0)
+                         underflow: other.underflow, overflow: other.overflow)
     }
 
     @inlinable
     mutating func absorbStatistics(totalCount: UInt64, sum: Double, min: Double, max: Double,
-                                   underflow: UInt64, overflow: UInt64, rejected: UInt64, saturated: UInt64) {
-        self._totalCount &+= totalCount
-        self._sum += sum
-        if min < self._min { self._min = min }
-        if max > self._max { self._max = max }
-        self._underflow &+= underflow
-        self._overflow &+= overflow
-        self._rejected &+= rejected
-        self._saturated &+= saturated
+                                   underflow: UInt64, overflow: UInt64) {
+        _totalCount &+= totalCount
+        _sum += sum
+        if min < _min { _min = min }
+        if max > _max { _max = max }
+        _underflow &+= underflow
+        _overflow &+= overflow
     }
 
     /// A copy holding only the occupied bucket range (a finished sub-window costs bytes
     /// proportional to the spread of its values, not the full layout).
+    @inlinable
     public func compacted() -> CompactHistogram {
-        guard lowIndex <= highIndex else { return CompactHistogram(rejected: rejected) }
-        var slice = [UInt32]()
-        slice.reserveCapacity(highIndex - lowIndex + 1)
-        for i in lowIndex...highIndex {
-            slice.append(UInt32(clamping: UInt64(counts[i])))
+        guard _totalCount > 0 else { return CompactHistogram(rejected: _rejected) }
+        let lo = lowIndex, hi = highIndex
+        var slice = [UInt32](repeating: 0, count: hi - lo + 1)
+        var carry: [Int: UInt64] = [:]
+        for i in lo...hi {
+            let c = count(at: i)
+            if c <= UInt64(UInt32.max) { slice[i - lo] = UInt32(c) } else { carry[i] = c }
         }
-        return CompactHistogram(lowIndex: lowIndex, counts: slice, totalCount: totalCount, sum: sum,
-                                min: min, max: max, underflow: underflow, overflow: overflow, rejected: rejected)
+        return CompactHistogram(lowIndex: lo, counts: slice, carry: carry, totalCount: _totalCount, sum: _sum,
+                                min: _min, max: _max, underflow: _underflow, overflow: _overflow, rejected: _rejected)
     }
 }
 
@@ -61,6 +74,8 @@ extension LatencyHistogram {
 public struct CompactHistogram: Sendable {
     public let lowIndex: Int
     public let counts: [UInt32]
+    /// Buckets whose count does not fit 32 bits (their `counts` entry is 0).
+    public let carry: [Int: UInt64]
     public let totalCount: UInt64
     public let sum: Double
     public let min: Double
@@ -69,11 +84,11 @@ public struct CompactHistogram: Sendable {
     public let overflow: UInt64
     public let rejected: UInt64
 
-    public init(lowIndex: Int = 0, counts: [UInt32] = [], totalCount: UInt64 = 0, sum: Double = 0,
-                min: Double = .infinity, max: Double = -.infinity, underflow: UInt64 = 0,
+    public init(lowIndex: Int = 0, counts: [UInt32] = [], carry: [Int: UInt64] = [:], totalCount: UInt64 = 0,
+                sum: Double = 0, min: Double = .infinity, max: Double = -.infinity, underflow: UInt64 = 0,
                 overflow: UInt64 = 0, rejected: UInt64 = 0) {
-        self.lowIndex = lowIndex; self.counts = counts; self.totalCount = totalCount; self.sum = sum
-        self.min = min; self.max = max; self.underflow = underflow; self.overflow = overflow
+        self.lowIndex = lowIndex; self.counts = counts; self.carry = carry; self.totalCount = totalCount
+        self.sum = sum; self.min = min; self.max = max; self.underflow = underflow; self.overflow = overflow
         self.rejected = rejected
     }
 

@@ -1,4 +1,5 @@
 /// The latency figures operators read: count and nearest-rank p50/p90/p99, exact min/max/mean.
+@frozen
 public struct LatencySummary: Sendable, Equatable {
     public var count: UInt64
     public var p50: Double
@@ -32,25 +33,27 @@ extension LatencyHistogram {
 
     /// The nearest-rank q-quantile (0 ≤ q ≤ 1), within 1 % of exact; NaN when empty.
     /// A rank that falls among clamped out-of-range values reports the exact min or max.
+    @inlinable
     public func quantile(_ q: Double) -> Double {
         guard totalCount > 0, lowIndex <= highIndex else { return .nan }
         return value(atRank: Self.rank(Swift.min(Swift.max(q, 0), 1), of: totalCount))
     }
 
     /// The value at nearest rank `target` (1-based).
-    @usableFromInline
+    @inlinable
     func value(atRank target: UInt64) -> Double {
         if target <= underflow || target == 1 { return min }
         if target > totalCount &- overflow || target == totalCount { return max }
         var cumulative: UInt64 = 0
         for i in lowIndex...highIndex {
-            cumulative &+= UInt64(counts[i])
+            cumulative &+= count(at: i)
             if cumulative >= target { return clampToRange(HistogramLayout.representative(i)) }
         }
         return max
     }
 
     /// p50, p90 and p99 in one pass over the occupied buckets.
+    @inlinable
     public func summary() -> LatencySummary {
         guard totalCount > 0, lowIndex <= highIndex else { return .empty }
         let r50 = Self.rank(0.5, of: totalCount)
@@ -66,9 +69,9 @@ extension LatencyHistogram {
         var p50 = Double.nan, p90 = Double.nan, p99 = max
         var cumulative: UInt64 = 0
         for i in lowIndex...highIndex {
-            let c = counts[i]
+            let c = count(at: i)
             if c == 0 { continue }
-            cumulative &+= UInt64(c)
+            cumulative &+= c
             if cumulative >= r50 && p50.isNaN { p50 = clampToRange(HistogramLayout.representative(i)) }
             if cumulative >= r90 && p90.isNaN { p90 = clampToRange(HistogramLayout.representative(i)) }
             if cumulative >= r99 { p99 = clampToRange(HistogramLayout.representative(i)); break }
@@ -80,12 +83,13 @@ extension LatencyHistogram {
     /// Number of recorded values in buckets that lie wholly below `threshold` ms, plus the
     /// bucket holding it (so the answer is exact whenever `threshold` is a bucket bound and
     /// otherwise off by at most that one bucket).
+    @inlinable
     public func count(below threshold: Double) -> UInt64 {
         guard lowIndex <= highIndex else { return 0 }
         var total: UInt64 = 0
         for i in lowIndex...highIndex {
             if HistogramLayout.lowerBound(i) >= threshold { break }
-            total &+= UInt64(counts[i])
+            total &+= count(at: i)
         }
         return total
     }

@@ -1,0 +1,131 @@
+import EdgeCollector
+import EdgeCore
+import EdgeTestSupport
+import EdgeViews
+import Foundation
+import Testing
+
+@Suite("Snapshot formats")
+struct SnapshotFormatTests {
+    let snap = demoSnapshot()
+
+    func jsonObject(_ doc: SnapshotDocument) throws -> [String: Any] {
+        let data = Data(doc.json().utf8)
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    @Test("JSON has the versioned top level with fleet and regions always present")
+    func jsonTopLevel() throws {
+        let o = try jsonObject(SnapshotDocument(snapshot: snap, kind: .regions))
+        #expect(o["schema"] as? String == "edgetop.snapshot/v1")
+        #expect((o["generated_at"] as? String)?.hasPrefix("2025-11-27T08:01:00") == true)
+        #expect(o["window_s"] as? Int == 60)
+        let fleet = try #require(o["fleet"] as? [String: Any])
+        let health = try #require(fleet["health"] as? [String: Any])
+        #expect(health["healthy"] as? Int == 2)
+        #expect(health["down"] as? Int == 1)
+        #expect(health["degraded"] as? Int == 2)
+        #expect(health["stale"] as? Int == 1)
+        #expect(health["worst"] as? String == "DOWN")
+        let latency = try #require(fleet["latency_ms"] as? [String: Any])
+        #expect(latency["count"] as? Int == 500)
+        #expect(latency["p99"] is NSNumber)
+        #expect((o["regions"] as? [Any])?.count == 2)
+        #expect(o["sites"] == nil && o["nodes"] == nil)
+    }
+
+    @Test("JSON nodes carry site, region, age, reason and GPUs; no data is null, never a string")
+    func jsonNodes() throws {
+        let o = try jsonObject(SnapshotDocument(snapshot: snap, kind: .nodes))
+        let nodes = try #require(o["nodes"] as? [[String: Any]])
+        #expect(nodes.count == 6)
+        #expect((o["sites"] as? [Any])?.count == 4)
+        let silent = try #require(nodes.first { $0["id"] as? String == "sel1-n01" })
+        #expect(silent["health"] as? String == "STALE")
+        #expect(silent["gpu_util_pct"] is NSNull)
+        #expect((silent["age_s"] as? NSNumber)?.doubleValue == 20)
+        let hot = try #require(nodes.first { $0["id"] as? String == "zrh1-n01" })
+        #expect(hot["health"] as? String == "DEGRADED")
+        #expect((hot["reason"] as? String)?.contains("thermal") == true)
+        let gpus = try #require(hot["gpus"] as? [[String: Any]])
+        #expect(gpus.first?["throttled"] as? Bool == true)
+        // The hostile node name survives as data, escaped.
+        #expect(nodes.contains { $0["id"] as? String == "tyo1-n02\u{1B}[2J\u{7}evil" })
+        #expect(!SnapshotDocument(snapshot: snap, kind: .nodes).json().contains("\u{1B}"))
+    }
+
+    @Test("scope narrows JSON to one site and its nodes")
+    func jsonScope() throws {
+        let o = try jsonObject(SnapshotDocument(snapshot: snap, kind: .regions, scope: Scope(site: "fra1")))
+        #expect((o["sites"] as? [[String: Any]])?.map { $0["id"] as? String } == ["fra1"])
+        #expect((o["nodes"] as? [[String: Any]])?.count == 2)
+    }
+
+    @Test("the table fits 80 columns, worst first, with terminal-safe names")
+    func table() {
+        let text = SnapshotDocument(snapshot: snap, kind: .nodes).text(width: 80)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.allSatisfy { TextWidth.width(String($0)) <= 80 })
+        #expect(!text.contains("\u{1B}") && !text.contains("\u{7}"))
+        let header = lines.first { $0.hasPrefix("NAME") }
+        #expect(header?.contains("HEALTH") == true && header?.contains("P99") == true && header?.contains("AGE") == true)
+        let rows = lines.drop { !$0.hasPrefix("NAME") }.dropFirst().filter { !$0.isEmpty }
+        #expect(rows.first?.hasPrefix("fra1-n02") == true, "DOWN first")
+        #expect(rows.last?.hasPrefix("sel1-n01") == false)
+    }
+
+    @Test("regions table: the region with a DOWN node comes first, counts are right")
+    func regionTable() {
+        let t = FleetTables.table(snap, kind: .regions)
+        #expect(t.rows.map(\.id) == ["WEU", "NEAS"])
+        #expect(t.rows[0].cells[2].text == "1dn 1deg")
+        #expect(t.rows[1].cells[2].text == "1deg 1st")
+        #expect(FleetTables.table(snap, kind: .regions, sort: .name).rows.map(\.id) == ["NEAS", "WEU"])
+        #expect(FleetTables.table(snap, kind: .regions, sort: .name, reversed: true).rows.map(\.id) == ["WEU", "NEAS"])
+        #expect(FleetTables.table(snap, kind: .sites, filter: "zür").rows.map(\.id) == ["zrh1"])
+    }
+
+    @Test("CSV quotes what needs quoting and keeps raw numbers")
+    func csv() {
+        let out = SnapshotDocument(snapshot: snap, kind: .sites).csv()
+        let lines = out.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("kind,id,name,region,nodes,healthy") == true)
+        #expect(lines.count == 5)
+        #expect(lines.contains { $0.hasPrefix("site,tyo1,東京,NEAS,2,") })
+        let nodes = SnapshotDocument(snapshot: snap, kind: .nodes).csv()
+        #expect(nodes.contains("tyo1-n02?[2J?evil"))
+        let nodeLines = nodes.split(separator: "\n")
+        #expect(nodeLines.count == 7)
+        #expect(nodeLines.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == 15 })
+    }
+
+    @Test("Prometheus text is well-formed: HELP/TYPE once per family, escaped labels, seconds")
+    func prometheus() {
+        let out = SnapshotDocument(snapshot: snap, kind: .nodes).prometheus()
+        #expect(out.components(separatedBy: "# TYPE edgetop_nodes gauge").count == 2)
+        #expect(out.contains(#"edgetop_nodes{scope="fleet",id="fleet",state="down"} 1"#))
+        #expect(out.contains(#"edgetop_latency_seconds{scope="region",id="WEU",quantile="0.99"}"#))
+        // Label values are data: only \\, \" and newline are escaped by the format.
+        #expect(out.contains("id=\"tyo1-n02\u{1B}[2J\u{7}evil\""))
+        for line in out.split(separator: "\n") where !line.hasPrefix("#") {
+            let value = line.split(separator: " ").last.map(String.init) ?? ""
+            #expect(Double(value) != nil || ["NaN", "+Inf", "-Inf"].contains(value), "\(line)")
+        }
+    }
+
+    @Test("--check expressions parse with units and fail with a one-line reason", arguments: [
+        ("p99<500ms", true), ("p99<0.5s", true), ("p99<100", false), ("down==0", false), ("down<=1", true),
+        ("stale<=5", true), ("gpu_util<95", true), ("nodes==6", true), ("age<10s", false),
+    ])
+    func checks(expr: String, passes: Bool) throws {
+        let check = try SnapshotCheck(expr)
+        let failure = check.failure(in: snap, scope: Scope())
+        #expect((failure == nil) == passes, "\(expr): \(failure ?? "ok")")
+        if let failure { #expect(!failure.contains("\n")) }
+    }
+
+    @Test("bad --check expressions are rejected with the reason", arguments: ["p99", "p42<5", "p99<fast", "<5"])
+    func badChecks(expr: String) {
+        #expect(throws: SnapshotCheck.ParseError.self) { try SnapshotCheck(expr) }
+    }
+}
