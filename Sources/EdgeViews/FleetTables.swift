@@ -31,19 +31,20 @@ public enum SortKey: String, Sendable, CaseIterable {
 /// Builds the tables shared by the TUI and the headless snapshot from one snapshot.
 public enum FleetTables {
     static let groupColumns = [
-        Column("NAME", 16, right: false, flexible: true), Column("NODES", 5), Column("HEALTH", 15, right: false),
+        Column("NAME", 16, right: false, flexible: true, maxWidth: 36), Column("NODES", 5), Column("HEALTH", 15, right: false),
         Column("GPU%", 4), Column("TEMP", 4), Column("RPS", 6), Column("P50", 6), Column("P99", 6),
         Column("AGE", 4), Column("TIER", 7, right: false, minScreenWidth: 100),
         Column("GPUS", 5, minScreenWidth: 110), Column("ERR%", 5, minScreenWidth: 120),
     ]
     static let nodeColumns = [
-        Column("NAME", 12, right: false, flexible: true), Column("HEALTH", 8, right: false), Column("GPUS", 4),
+        Column("NAME", 12, right: false, flexible: true, maxWidth: 16), Column("HEALTH", 8, right: false),
+        Column("GPUS", 4, minScreenWidth: 100),
         Column("GPU%", 4), Column("TEMP", 4), Column("RPS", 6), Column("P50", 6), Column("P99", 6),
-        Column("AGE", 4), Column("REASON", 10, right: false, flexible: true, minScreenWidth: 90),
+        Column("AGE", 4), Column("REASON", 10, right: false, flexible: true, maxWidth: 200),
     ]
     static let gpuColumns = [
-        Column("NAME", 10, right: false, flexible: true), Column("HEALTH", 10, right: false), Column("GPU%", 4),
-        Column("TEMP", 4), Column("MEM", 6), Column("MEM%", 4), Column("POWER", 5), Column("XID", 20, right: false),
+        Column("NAME", 10, right: false, flexible: true, maxWidth: 24), Column("HEALTH", 10, right: false), Column("GPU%", 4),
+        Column("TEMP", 4), Column("MEM", 6), Column("MEM%", 4), Column("POWER", 5), Column("XID", 20, right: false, flexible: true, maxWidth: 40),
         Column("AGE", 4),
     ]
 
@@ -95,7 +96,8 @@ public enum FleetTables {
     static func groupRow(_ g: GroupStatus) -> TableRow {
         let name = g.kind == .site ? "\(g.id) \(g.name)" : (g.kind == .region ? "\(g.id) \(g.name)" : g.name)
         let worst = g.health.worst
-        let tier = g.tierMs.isFinite ? "<\(Int(g.tierMs))ms" : "-"
+        // A site serves one tier; a region or the fleet mixes them.
+        let tier = g.kind == .site && g.tierMs.isFinite ? "<\(Int(g.tierMs))ms" : "-"
         let cells = [
             Cell(name), Cell(Formatting.count(g.nodeCount)), Cell(Formatting.health(g.health), Tone.of(worst)),
             Cell(Formatting.pct(g.gpuUtilPct)), Cell(Formatting.temp(g.gpuTempMaxC), tempTone(g.gpuTempMaxC)),

@@ -8,7 +8,10 @@ extension SnapshotDocument {
     public func prometheus() -> String {
         var families: [(name: String, help: String, lines: [String])] = [
             ("edgetop_nodes", "Nodes by health state.", []),
-            ("edgetop_latency_seconds", "Request latency quantile over the window, from merged histograms.", []),
+            // Gauges, one family per quantile: a `quantile` label belongs to summaries only.
+            ("edgetop_latency_p50_seconds", "Median request latency over the window, from merged histograms.", []),
+            ("edgetop_latency_p90_seconds", "90th percentile request latency over the window, from merged histograms.", []),
+            ("edgetop_latency_p99_seconds", "99th percentile request latency over the window, from merged histograms.", []),
             ("edgetop_latency_window_requests", "Requests with a latency sample in the window.", []),
             ("edgetop_requests_per_second", "Requests per second over the window.", []),
             ("edgetop_gpu_utilization_ratio", "Mean GPU utilisation, 0 to 1.", []),
@@ -40,16 +43,16 @@ extension SnapshotDocument {
             if g.kind == .site { labels += ",region=\"\(esc(g.region))\"" }
             for s in HealthState.allCases { add(0, labels + ",state=\"\(s.label.lowercased())\"", Double(g.health[s])) }
             latency(labels, g.latency)
-            add(3, labels, g.rps)
-            add(4, labels, g.gpuUtilPct / 100)
-            add(5, labels, g.gpuTempMaxC)
-            add(6, labels, g.ageS)
+            add(5, labels, g.rps)
+            add(6, labels, g.gpuUtilPct / 100)
+            add(7, labels, g.gpuTempMaxC)
+            add(8, labels, g.ageS)
         }
         func latency(_ labels: String, _ l: LatencySummary) {
-            for (q, v) in [("0.5", l.p50), ("0.9", l.p90), ("0.99", l.p99)] {
-                add(1, labels + ",quantile=\"\(q)\"", v / 1000)
-            }
-            add(2, labels, Double(l.count))
+            add(1, labels, l.p50 / 1000)
+            add(2, labels, l.p90 / 1000)
+            add(3, labels, l.p99 / 1000)
+            add(4, labels, Double(l.count))
         }
         group(snapshot.fleet)
         for r in snapshot.regions where scope.region == nil || r.id == scope.region { group(r) }
@@ -63,10 +66,10 @@ extension SnapshotDocument {
                 let labels = "scope=\"node\",id=\"\(esc(n.id))\",site=\"\(esc(n.site))\",region=\"\(esc(n.region))\""
                 for s in HealthState.allCases { add(0, labels + ",state=\"\(s.label.lowercased())\"", n.health == s ? 1 : 0) }
                 latency(labels, n.latency)
-                add(3, labels, n.rps)
-                add(4, labels, n.gpuUtilPct / 100)
-                add(5, labels, n.gpuTempMaxC)
-                add(6, labels, n.ageS)
+                add(5, labels, n.rps)
+                add(6, labels, n.gpuUtilPct / 100)
+                add(7, labels, n.gpuTempMaxC)
+                add(8, labels, n.ageS)
             }
         }
         var out = ""

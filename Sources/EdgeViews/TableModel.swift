@@ -43,10 +43,13 @@ public struct Column: Sendable, Equatable {
     public var flexible: Bool
     /// Shown only when the screen is at least this wide.
     public var minScreenWidth: Int
+    /// How wide a flexible column may grow while a later flexible column wants the rest.
+    public var maxWidth: Int
 
-    public init(_ title: String, _ width: Int, right: Bool = true, flexible: Bool = false, minScreenWidth: Int = 0) {
+    public init(_ title: String, _ width: Int, right: Bool = true, flexible: Bool = false, minScreenWidth: Int = 0,
+                maxWidth: Int = 28) {
         self.title = title; self.width = width; self.rightAligned = right; self.flexible = flexible
-        self.minScreenWidth = minScreenWidth
+        self.minScreenWidth = minScreenWidth; self.maxWidth = maxWidth
     }
 }
 
@@ -77,9 +80,9 @@ public struct TableModel: Sendable, Equatable {
         let flex = visible.indices.filter { visible[$0].1.flexible }
         var spare = width - used()
         if spare > 0 && !flex.isEmpty {
-            // The first flexible column (NAME) grows to 28 cells; any later one takes the rest.
-            for (n, i) in flex.enumerated() {
-                let grow = n == flex.count - 1 ? spare : min(spare, max(0, 28 - visible[i].1.width))
+            // Flexible columns grow to their maxWidth, in order; what is left stays blank.
+            for i in flex {
+                let grow = min(spare, max(0, visible[i].1.maxWidth - visible[i].1.width))
                 visible[i].1.width += grow
                 spare -= grow
             }
@@ -92,9 +95,8 @@ public struct TableModel: Sendable, Equatable {
         let cols = layout(width: width)
         func line(_ cells: [String]) -> String {
             var parts: [String] = []
-            for (k, c) in cols.enumerated() {
+            for c in cols {
                 parts.append(TextWidth.pad(cells[c.index], c.column.width, right: c.column.rightAligned, ascii: ascii))
-                _ = k
             }
             var s = parts.joined(separator: " ")
             while s.hasSuffix(" ") { s.removeLast() }

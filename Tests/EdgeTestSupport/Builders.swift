@@ -89,3 +89,15 @@ public func demoSnapshot(window: Double = 60) -> FleetSnapshot {
     c.ingest(batch)
     return c.snapshot(at: now)
 }
+
+/// The default simulated fleet at a pinned time and seed, shared by tests that need a real-size
+/// snapshot (built once: the simulation takes a few seconds in a debug build).
+public let pinnedFleetStart = 1_764_230_400.0
+
+public func pinnedFleetSnapshot(seed: UInt64 = 3, seconds: Double = 6, rate: Double = 20_000,
+                                topology: () throws -> (Collector, (Collector) -> Void)) rethrows -> FleetSnapshot {
+    let (collector, run) = try topology()
+    run(collector)
+    collector.drain()
+    return collector.snapshot(at: pinnedFleetStart + seconds)
+}

@@ -104,7 +104,7 @@ struct SnapshotFormatTests {
         let out = SnapshotDocument(snapshot: snap, kind: .nodes).prometheus()
         #expect(out.components(separatedBy: "# TYPE edgetop_nodes gauge").count == 2)
         #expect(out.contains(#"edgetop_nodes{scope="fleet",id="fleet",state="down"} 1"#))
-        #expect(out.contains(#"edgetop_latency_seconds{scope="region",id="WEU",quantile="0.99"}"#))
+        #expect(out.contains(#"edgetop_latency_p99_seconds{scope="region",id="WEU"}"#))
         // Label values are data: only \\, \" and newline are escaped by the format.
         #expect(out.contains("id=\"tyo1-n02\u{1B}[2J\u{7}evil\""))
         for line in out.split(separator: "\n") where !line.hasPrefix("#") {

@@ -1,0 +1,205 @@
+import EdgeCollector
+import EdgeCore
+
+/// Where the operator is: Fleet → Region → Site → Node (whose rows are GPUs).
+public enum Level: Hashable, Sendable {
+    case fleet
+    case region(String)
+    case site(String)
+    case node(String)
+
+    /// What the level's table lists.
+    public var rows: RowKind {
+        switch self {
+        case .fleet: .regions
+        case .region: .sites
+        case .site: .nodes
+        case .node: .gpus
+        }
+    }
+
+    public var scope: Scope {
+        switch self {
+        case .fleet: Scope()
+        case .region(let r): Scope(region: r)
+        case .site(let s): Scope(site: s)
+        case .node(let n): Scope(node: n)
+        }
+    }
+}
+
+/// Figures about edgetop itself, shown in the status bar.
+public struct StatusInfo: Sendable, Equatable {
+    public var source: String
+    public var samplesPerSecond: Double
+    public var invalid: UInt64
+    /// The process's own CPU use, percent of one core.
+    public var cpuPercent: Double
+
+    public init(source: String = "", samplesPerSecond: Double = 0, invalid: UInt64 = 0, cpuPercent: Double = .nan) {
+        self.source = source; self.samplesPerSecond = samplesPerSecond; self.invalid = invalid; self.cpuPercent = cpuPercent
+    }
+}
+
+/// The whole interactive UI as a value: `handle(_:)` is (state, key) → state, `Screen.render`
+/// is state → cells. Nothing here touches a terminal, so every behaviour is testable.
+public struct UIState: Sendable {
+    /// What is on screen (frozen while paused).
+    public var snapshot: FleetSnapshot?
+    public var stack: [Level] = [.fleet]
+    /// Selected row id per level, remembered when going back up.
+    public var selectedID: [Level: String] = [:]
+    /// Selected row index per level, used when the selected id has gone (filtered out, say).
+    public var selectedIndex: [Level: Int] = [:]
+    /// First visible row per level.
+    public var scrollTop: [Level: Int] = [:]
+    public var sort: SortKey = .health
+    public var reversed = false
+    /// The applied filter (substring, case-insensitive).
+    public var filter = ""
+    /// The filter being typed after `/`; nil when not typing.
+    public var editingFilter: String?
+    public var paused = false
+    public var refreshSeconds: Double = 1
+    public var showHelp = false
+    public var quit = false
+    public var status = StatusInfo()
+    /// Draw with ASCII only (the locale is not UTF-8).
+    public var ascii = false
+    /// Rows the table shows at once; the renderer reports it so page keys move by a page.
+    public var pageSize = 20
+    public var keyMap: KeyMap = .standard
+
+    public static let refreshSteps: [Double] = [0.25, 0.5, 1, 2, 5, 10]
+
+    public init(snapshot: FleetSnapshot? = nil) { self.snapshot = snapshot }
+
+    public var level: Level { stack.last ?? .fleet }
+
+    /// The current level's table, filtered and sorted as the operator asked.
+    public func table() -> TableModel? {
+        guard let snapshot else { return nil }
+        return FleetTables.table(snapshot, kind: level.rows, scope: level.scope, sort: sort, reversed: reversed,
+                                 filter: filter)
+    }
+
+    /// Index of the selected row in `rows`, following the row by id when it moves.
+    public func selection(in rows: [TableRow]) -> Int? {
+        guard !rows.isEmpty else { return nil }
+        if let id = selectedID[level], let i = rows.firstIndex(where: { $0.id == id }) { return i }
+        return min(max(0, selectedIndex[level] ?? 0), rows.count - 1)
+    }
+
+    /// Applies one key.
+    public func handle(_ key: Key) -> UIState {
+        var s = self
+        s.apply(key)
+        return s
+    }
+
+    private mutating func apply(_ key: Key) {
+        if key == .resize { return }
+        if showHelp { showHelp = false; return }  // any key closes help
+        if editingFilter != nil { editFilter(key); return }
+        guard let action = keyMap.action(for: key) else { return }
+        switch action {
+        case .quit: quit = true
+        case .help: showHelp = true
+        case .up: move(by: -1)
+        case .down: move(by: 1)
+        case .pageUp: move(by: -max(1, pageSize - 1))
+        case .pageDown: move(by: max(1, pageSize - 1))
+        case .top: move(to: 0)
+        case .bottom: move(to: Int.max)
+        case .drill: drill()
+        case .back: back()
+        case .filter: editingFilter = filter
+        case .sortNext: sort = sort.next; reversed = false
+        case .sortReverse: reversed.toggle()
+        case .pause: paused.toggle()
+        case .faster:
+            refreshSeconds = UIState.refreshSteps.last(where: { $0 < refreshSeconds }) ?? UIState.refreshSteps[0]
+        case .slower:
+            refreshSeconds = UIState.refreshSteps.first(where: { $0 > refreshSeconds }) ?? UIState.refreshSteps.last!
+        }
+    }
+
+    private mutating func editFilter(_ key: Key) {
+        switch key {
+        case .enter:
+            filter = editingFilter ?? ""
+            editingFilter = nil
+            resetSelection()
+        case .escape:
+            filter = ""
+            editingFilter = nil
+            resetSelection()
+        case .backspace:
+            if editingFilter?.isEmpty == false { editingFilter?.removeLast() }
+        case .ctrl("c"):
+            quit = true
+        case .ctrl("u"):
+            editingFilter = ""
+        case .char(let c):
+            if (editingFilter?.count ?? 0) < 64, !c.isNewline, c.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) {
+                editingFilter?.append(c)
+            }
+        default: break
+        }
+        if editingFilter != nil { filter = editingFilter ?? "" }  // live preview while typing
+    }
+
+    private mutating func resetSelection() {
+        selectedIndex[level] = 0
+        selectedID[level] = nil
+        scrollTop[level] = 0
+    }
+
+    private mutating func move(by delta: Int) {
+        guard let rows = table()?.rows, let current = selection(in: rows) else { return }
+        move(to: current.addingReportingOverflow(delta).overflow ? (delta > 0 ? Int.max : 0) : current + delta)
+    }
+
+    private mutating func move(to index: Int) {
+        guard let rows = table()?.rows, !rows.isEmpty else { return }
+        let i = min(max(0, index), rows.count - 1)
+        selectedIndex[level] = i
+        selectedID[level] = rows[i].id
+    }
+
+    private mutating func drill() {
+        guard let rows = table()?.rows, let i = selection(in: rows) else { return }
+        let id = rows[i].id
+        selectedID[level] = id
+        selectedIndex[level] = i
+        let next: Level
+        switch level {
+        case .fleet: next = .region(id)
+        case .region: next = .site(id)
+        case .site: next = .node(id)
+        case .node: return  // GPUs are the bottom
+        }
+        stack.append(next)
+        filter = ""
+    }
+
+    private mutating func back() {
+        guard stack.count > 1 else { return }
+        stack.removeLast()
+        filter = ""
+    }
+
+    /// Keeps the selected row on screen; the renderer calls it with the visible row count.
+    public mutating func scroll(visibleRows: Int, rowCount: Int) {
+        pageSize = max(1, visibleRows)
+        guard rowCount > 0, let rows = table()?.rows, let sel = selection(in: rows) else {
+            scrollTop[level] = 0
+            return
+        }
+        var top = scrollTop[level] ?? 0
+        if sel < top { top = sel }
+        if sel >= top + visibleRows { top = sel - visibleRows + 1 }
+        top = max(0, min(top, max(0, rowCount - visibleRows)))
+        scrollTop[level] = top
+    }
+}
