@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <unistd.h>
 #include <pthread.h>
+#include <string.h>
 #include <ncursesw/curses.h>
 #include <ncursesw/term.h>
 
@@ -32,6 +33,15 @@ static inline attr_t c_a_underline(void) { return A_UNDERLINE; }
 static inline attr_t c_a_normal(void) { return A_NORMAL; }
 static inline int c_key_resize(void) { return KEY_RESIZE; }
 static inline int c_err(void) { return ERR; }
+
+// newterm on the process's own stdout/stdin (C globals Swift 6 will not touch directly).
+static inline SCREEN *c_newterm_stdio(void) { return newterm(NULL, stdout, stdin); }
+
+// Whether the locale's character set is UTF-8.
+static inline int c_locale_is_utf8(void) {
+    const char *cs = nl_langinfo(CODESET);
+    return cs != NULL && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
 
 // Put one cell (up to a few code points: base + combining) at the cursor with attributes.
 static inline int c_put_cell(int y, int x, const wchar_t *wch, attr_t attrs, short pair) {

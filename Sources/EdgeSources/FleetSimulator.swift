@@ -202,13 +202,13 @@ public final class FleetSimulator {
         // Requests in this tick.
         let inIncident = incident.region == n.ref.region && t0 >= incident.start && t0 < incident.end
             && Double(siteHash[n.site] % 1000) < incident.siteShare * 1000
-        let remoteShare = inIncident ? incident.fraction : 0.002
+        let remoteShare = inIncident ? incident.fraction : 0.0005
         let remoteExtra = inIncident ? incident.extraMs : 140
         let fatal = n.fatalUntil > t0
         var slowdown = 1.0
         for g in n.gpuOffset..<(n.gpuOffset + n.gpuCount) {
             if gpus[g].hotUntil > t0 { slowdown = max(slowdown, 1.6) }
-            slowdown = max(slowdown, 1 + max(0, gpus[g].util - 80) / 40)
+            slowdown = max(slowdown, 1 + max(0, gpus[g].util - 90) / 30)  // queueing near saturation
         }
         let requests = rng.count(mean: rateScale * n.load * Double(max(1, n.gpuCount)) * (t1 - t0) * (fatal ? 0.3 : 1))
         var failures = 0
@@ -218,7 +218,7 @@ public final class FleetSimulator {
             var network = 5 + 1.35 * (2 * distance / 204) + rng.logNormal(median: n.lastMileMedian, sigma: 0.69)
             if rng.uniform() < remoteShare { network += remoteExtra + 60 * rng.uniform() }
             var service = rng.logNormal(median: n.serviceMedian * slowdown, sigma: n.serviceSigma)
-            if rng.uniform() < 0.003 { service *= 2 + 3 * rng.uniform() }  // stalls: the real tail
+            if rng.uniform() < 0.001 { service *= 1.5 + rng.uniform() }  // stalls: the real tail
             if rng.uniform() < (fatal ? 0.2 : 0.0005) { failures += 1; continue }
             out.append(Sample(node: n.ref, time: t, metric: .latencyMs, value: network + service))
         }
@@ -248,7 +248,7 @@ public final class FleetSimulator {
     }
 
     private func emitGauges(_ n: inout NodeSim, at t: Double, into out: inout [Sample]) {
-        let target = 10 + 80 * n.load
+        let target = 10 + 72 * n.load
         for k in 0..<n.gpuCount {
             let g = n.gpuOffset + k
             let hot = gpus[g].hotUntil > t

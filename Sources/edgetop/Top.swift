@@ -1,10 +1,150 @@
 import ArgumentParser
+import Dispatch
+import EdgeCollector
+import EdgeSources
+import EdgeTerminal
+import EdgeViews
+import Foundation
 
-/// The interactive view (built on the same view model as `snapshot`).
+/// `edgetop` / `edgetop top`: the interactive live view.
 struct Top: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "top", abstract: "Interactive live view (the default).")
+    static let configuration = CommandConfiguration(
+        commandName: "top",
+        abstract: "Interactive live view of the fleet (the default command).",
+        discussion: """
+        Keys: arrows or j/k move, Enter drills down (fleet, region, site, node, GPUs), Esc goes \
+        back, / filters, s/S sort, space pauses, +/- refresh rate, ? help, q quits.
+        Needs a terminal of at least 80x24; for pipes and scripts use `edgetop snapshot`.
+        """
+    )
+
     @OptionGroup var source: SourceOptions
+
+    @Option(help: "Seconds between refreshes (0.25 to 10; +/- change it live).")
+    var refresh: Double = 1
+
+    @Option(help: "Key map file (see Assets/keymaps/default.keymap for the format).")
+    var keymap: String?
+
+    @Flag(help: "No colour (also when NO_COLOR is set); bold and reverse still mark state.")
+    var noColor = false
+
+    @Flag(help: "Draw with ASCII only (the default when the locale is not UTF-8).")
+    var ascii = false
+
+    @Option(help: .hidden)
+    var firstFrameReport: String?
+
+    func validate() throws {
+        guard refresh.isFinite, refresh >= 0.25, refresh <= 10 else { throw ValidationError("--refresh must be between 0.25 and 10 seconds") }
+    }
+
     func run() throws {
-        throw UserError(description: "the interactive view is not built yet; use `edgetop snapshot`")
+        let keyMap = try loadKeyMap()
+        let env = ProcessInfo.processInfo.environment
+        let noColor = noColor || !(env["NO_COLOR"] ?? "").isEmpty
+        // The terminal is checked before any heavy work, so a pipe fails at once.
+        let terminal: CursesTerminal
+        do { terminal = try CursesTerminal(noColor: noColor) } catch { throw UserError(description: "\(error)") }
+        defer { terminal.close() }
+        let stop = StopFlag()
+        let signals = [SIGINT, SIGTERM, SIGHUP].map { sig -> any DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { stop.set() }
+            s.resume()
+            return s
+        }
+        defer { signals.forEach { $0.cancel() } }
+
+        let collector = Collector(config: source.collectorConfig())
+        var driver: SimulatorDriver?
+        let pump: SnapshotPump
+        if let path = source.replay {
+            let time: Double
+            do { time = try source.runReplay(into: collector, path: path) } catch {
+                terminal.close()
+                throw error
+            }
+            pump = SnapshotPump { collector.snapshot(at: time) }
+        } else {
+            let now = Date().timeIntervalSince1970
+            // One second of history before the first frame, so it shows a fleet, not zeros.
+            let sim = FleetSimulator(topology: try source.topology(), collector: collector,
+                                     config: SimulatorConfig(seed: source.seed, latencySamplesPerSecond: source.rate),
+                                     start: now - 1)
+            sim.advance(to: now)
+            driver = SimulatorDriver(simulator: sim)
+            driver?.start()
+            pump = SnapshotPump { collector.snapshot(at: Date().timeIntervalSince1970) }
+        }
+        defer { driver?.stop() }
+        pump.prime()
+
+        var state = UIState()
+        state.keyMap = keyMap
+        state.refreshSeconds = refresh
+        state.ascii = ascii || !terminal.unicode
+        state.status.source = source.replay != nil ? source.sourceLabel : "simulator"
+        let meter = CPUMeter()
+        let session = InteractiveSession(terminal: terminal, state: state, pump: pump,
+                                         cpu: { meter.percent() }, shouldStop: { stop.isSet })
+        if let report = firstFrameReport {
+            var reported = false
+            session.onFrame = { _ in
+                guard !reported else { return }
+                reported = true
+                let ms = (ProcessClock.secondsSinceLaunch() ?? .nan) * 1000
+                try? "\(Int(ms.rounded()))\n".write(toFile: report, atomically: true, encoding: .utf8)
+            }
+        }
+        session.run()
+    }
+
+    private func loadKeyMap() throws -> KeyMap {
+        guard let keymap else { return .standard }
+        guard let text = try? String(contentsOfFile: keymap, encoding: .utf8) else {
+            throw UserError(description: "cannot read key map \(keymap)")
+        }
+        do { return try KeyMap(text: text) } catch { throw UserError(description: "\(keymap): \(error)") }
+    }
+}
+
+/// Set from a signal handler's queue, read by the UI loop.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+/// The process's own CPU use, percent of one core, between calls.
+final class CPUMeter {
+    private var last: (cpu: Double, wall: Double)?
+
+    func percent() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        let wall = Date().timeIntervalSince1970
+        defer { last = (cpu, wall) }
+        guard let last, wall > last.wall else { return .nan }
+        return (cpu - last.cpu) / (wall - last.wall) * 100
+    }
+}
+
+/// Time since this process started, from /proc (Linux).
+enum ProcessClock {
+    static func secondsSinceLaunch() -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // Field 22 (starttime) is the 20th after the command name.
+        guard fields.count > 19, let ticks = Double(fields[19]) else { return nil }
+        let hz = Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard let uptimeText = try? String(contentsOfFile: "/proc/uptime", encoding: .utf8),
+              let uptime = Double(uptimeText.split(separator: " ").first ?? "") else { return nil }
+        return uptime - ticks / hz
     }
 }

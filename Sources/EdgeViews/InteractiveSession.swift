@@ -1,0 +1,118 @@
+import Dispatch
+import EdgeCollector
+import Foundation
+
+/// Produces snapshots off the UI thread, so a slow collector shows as growing AGE, never as a
+/// frozen screen: the UI asks, carries on, and picks the result up when it is ready.
+public final class SnapshotPump: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "edgetop.snapshots")
+    private let lock = NSLock()
+    private let make: @Sendable () -> FleetSnapshot
+    private var latest: FleetSnapshot?
+    private var sequence = 0
+    private var inFlight = false
+
+    public init(make: @escaping @Sendable () -> FleetSnapshot) { self.make = make }
+
+    /// Starts a snapshot unless one is already being made.
+    public func request() {
+        lock.lock()
+        if inFlight { lock.unlock(); return }
+        inFlight = true
+        lock.unlock()
+        queue.async { [self] in
+            let s = make()
+            lock.lock()
+            latest = s
+            sequence += 1
+            inFlight = false
+            lock.unlock()
+        }
+    }
+
+    /// The newest snapshot and its sequence number (0: none yet).
+    public func current() -> (snapshot: FleetSnapshot?, sequence: Int) {
+        lock.lock(); defer { lock.unlock() }
+        return (latest, sequence)
+    }
+
+    /// Makes one snapshot now, on the caller's thread (the first frame).
+    public func prime() {
+        let s = make()
+        lock.lock(); latest = s; sequence += 1; lock.unlock()
+    }
+}
+
+/// The interactive loop: read a key, update the state, redraw what changed, refresh the data
+/// on the interval. Owns no terminal or collector specifics.
+public final class InteractiveSession {
+    public private(set) var state: UIState
+    private let terminal: any TerminalBackend
+    private let pump: SnapshotPump
+    private let cpu: () -> Double
+    private let shouldStop: () -> Bool
+    private var shownSequence = 0
+    private var lastSamples: (count: UInt64, time: Double)?
+    private var lastGrid: CellGrid?
+    /// Called after each frame is drawn (the first-frame timing uses it).
+    public var onFrame: (CellGrid) -> Void = { _ in }
+
+    public init(terminal: any TerminalBackend, state: UIState, pump: SnapshotPump,
+                cpu: @escaping () -> Double = { .nan }, shouldStop: @escaping () -> Bool = { false }) {
+        self.terminal = terminal
+        self.state = state
+        self.pump = pump
+        self.cpu = cpu
+        self.shouldStop = shouldStop
+    }
+
+    /// Runs until the operator quits or `shouldStop` says so; `maxIterations` bounds tests.
+    public func run(maxIterations: Int = .max) {
+        var nextRefresh = 0.0
+        var nextCPU = 0.0
+        var dirty = true
+        var iterations = 0
+        while !state.quit && !shouldStop() && iterations < maxIterations {
+            iterations += 1
+            let now = Date().timeIntervalSince1970
+            if !state.paused && now >= nextRefresh {
+                pump.request()
+                nextRefresh = now + state.refreshSeconds
+            }
+            if now >= nextCPU {
+                let c = cpu()
+                if c != state.status.cpuPercent { state.status.cpuPercent = c; dirty = true }
+                nextCPU = now + 1
+            }
+            let (snap, seq) = pump.current()
+            if seq != shownSequence, let snap, !state.paused {
+                shownSequence = seq
+                adopt(snap)
+                dirty = true
+            }
+            if dirty {
+                let (w, h) = terminal.size
+                let grid = Screen.render(&state, width: w, height: h)
+                terminal.draw(grid)
+                lastGrid = grid
+                onFrame(grid)
+                dirty = false
+            }
+            if let key = terminal.readKey(timeoutMs: 100) {
+                let wasPaused = state.paused
+                state = state.handle(key)
+                dirty = true
+                if wasPaused && !state.paused { nextRefresh = 0 }  // resume shows fresh data at once
+            }
+        }
+    }
+
+    private func adopt(_ snap: FleetSnapshot) {
+        if let last = lastSamples, snap.time > last.time {
+            state.status.samplesPerSecond = Double(snap.ingest.samples &- last.count) / (snap.time - last.time)
+        }
+        lastSamples = (snap.ingest.samples, snap.time)
+        state.status.invalid = snap.ingest.invalid
+        state.snapshot = snap
+    }
+}
