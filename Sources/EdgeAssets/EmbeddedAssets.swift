@@ -16,6 +16,7 @@ top         g home
 bottom      G end
 drill       enter right l
 back        esc backspace left h
+allSites    a
 filter      /
 sortNext    s
 sortReverse S

@@ -10,7 +10,7 @@ public enum Key: Hashable, Sendable {
 
 /// What a key does.
 public enum Action: String, Sendable, CaseIterable {
-    case up, down, pageUp, pageDown, top, bottom, drill, back, filter, sortNext, sortReverse
+    case up, down, pageUp, pageDown, top, bottom, drill, back, allSites, filter, sortNext, sortReverse
     case pause, faster, slower, help, quit
 
     /// One line of help per action.
@@ -24,6 +24,7 @@ public enum Action: String, Sendable, CaseIterable {
         case .bottom: "last row"
         case .drill: "drill down: region, site, node, GPUs"
         case .back: "back up a level (selection kept)"
+        case .allSites: "all sites of the fleet, worst first"
         case .filter: "filter rows (Enter applies, Esc clears)"
         case .sortNext: "next sort column"
         case .sortReverse: "reverse the sort"

@@ -45,6 +45,7 @@ public enum Screen {
         for level in state.stack.dropFirst() {
             switch level {
             case .fleet: break
+            case .allSites: parts.append("All sites")
             case .region(let r): parts.append(short ? r : snap.regions.first { $0.id == r }?.name ?? r)
             case .site(let s): parts.append(short ? s : snap.sites.first { $0.id == s }.map { "\($0.id) \($0.name)" } ?? s)
             case .node(let n): parts.append(n)
@@ -118,7 +119,8 @@ public enum Screen {
     static func levelTitle(_ state: UIState) -> String {
         guard let snap = state.snapshot else { return "" }
         switch state.level {
-        case .fleet: return "Regions (\(snap.regions.count))"
+        case .fleet: return "Regions (\(snap.regions.count)) · a: all sites"
+        case .allSites: return "All sites (\(Formatting.count(snap.sites.count))), fleet-wide"
         case .region(let r):
             let n = snap.sites.filter { $0.region == r }.count
             return "\(snap.regions.first { $0.id == r }?.name ?? r): \(n) sites"

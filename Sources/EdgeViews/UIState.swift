@@ -4,6 +4,8 @@ import EdgeCore
 /// Where the operator is: Fleet → Region → Site → Node (whose rows are GPUs).
 public enum Level: Hashable, Sendable {
     case fleet
+    /// Every site of the fleet in one list, worst first (the `a` key from the fleet).
+    case allSites
     case region(String)
     case site(String)
     case node(String)
@@ -12,7 +14,7 @@ public enum Level: Hashable, Sendable {
     public var rows: RowKind {
         switch self {
         case .fleet: .regions
-        case .region: .sites
+        case .allSites, .region: .sites
         case .site: .nodes
         case .node: .gpus
         }
@@ -20,7 +22,7 @@ public enum Level: Hashable, Sendable {
 
     public var scope: Scope {
         switch self {
-        case .fleet: Scope()
+        case .fleet, .allSites: Scope()
         case .region(let r): Scope(region: r)
         case .site(let s): Scope(site: s)
         case .node(let n): Scope(node: n)
@@ -117,6 +119,8 @@ public struct UIState: Sendable {
         case .sortNext: sort = sort.next; reversed = false
         case .sortReverse: reversed.toggle()
         case .pause: paused.toggle()
+        case .allSites:
+            if level == .allSites { back() } else { stack = [.fleet, .allSites]; filter = "" }
         case .faster:
             refreshSeconds = UIState.refreshSteps.last(where: { $0 < refreshSeconds }) ?? UIState.refreshSteps[0]
         case .slower:
@@ -175,7 +179,7 @@ public struct UIState: Sendable {
         let next: Level
         switch level {
         case .fleet: next = .region(id)
-        case .region: next = .site(id)
+        case .allSites, .region: next = .site(id)
         case .site: next = .node(id)
         case .node: return  // GPUs are the bottom
         }

@@ -67,6 +67,11 @@ struct GoldenScreenTests {
         try expectGolden("node-\(size.0)x\(size.1)", goldenState([.enter, .enter, .enter]), width: size.0, height: size.1)
     }
 
+    @Test("all sites, fleet-wide, worst first", arguments: sizes)
+    func allSites(size: (Int, Int)) throws {
+        try expectGolden("all-sites-\(size.0)x\(size.1)", goldenState([.char("a")]), width: size.0, height: size.1)
+    }
+
     @Test("help overlay", arguments: sizes)
     func help(size: (Int, Int)) throws {
         try expectGolden("help-\(size.0)x\(size.1)", goldenState([.char("?")]), width: size.0, height: size.1)

@@ -33,6 +33,18 @@ struct KeyHandlingTests {
         #expect(s.handle(.escape).handle(.escape).handle(.escape).handle(.escape).level == .fleet)
     }
 
+    @Test("a lists every site of the fleet worst first; Enter drills into one; a again returns")
+    func allSites() {
+        var s = state([.char("a")])
+        #expect(s.level == .allSites)
+        #expect(s.table()?.rows.map(\.id) == ["fra1", "tyo1", "zrh1", "sel1"])
+        s = s.handle(.enter)
+        #expect(s.level == .site("fra1"))
+        s = s.handle(.escape)
+        #expect(s.level == .allSites)
+        #expect(s.handle(.char("a")).level == .fleet)
+    }
+
     @Test("selection is remembered per level when going back up")
     func rememberedSelection() {
         var s = state([.down])  // second region
