@@ -17,6 +17,11 @@ public final class Collector: @unchecked Sendable {
     private var shardByID: [String: Int32] = [:]
     private var refByNode: [String: NodeRef] = [:]
     private var sourceInvalid: UInt64 = 0
+    /// Bumped by every change a snapshot could show (batches, registrations, errors), so an
+    /// unchanged collector at an unchanged time answers from `lastSnapshot`.
+    private var generation: UInt64 = 0
+    private var lastSnapshot: (time: Double, generation: UInt64, snapshot: FleetSnapshot)?
+    private var snapshotCount: UInt64 = 0
 
     public init(config: CollectorConfig = CollectorConfig()) {
         self.config = config
@@ -25,6 +30,7 @@ public final class Collector: @unchecked Sendable {
     /// Registers nodes (idempotent by node id) and returns their refs, in order.
     public func register(_ placements: [NodePlacement]) -> [NodeRef] {
         lock.lock()
+        generation &+= 1
         var refs = [NodeRef]()
         refs.reserveCapacity(placements.count)
         var pending: [Int32: [(Int, NodePlacement)]] = [:]
@@ -67,8 +73,9 @@ public final class Collector: @unchecked Sendable {
         return refByNode[id]
     }
 
-    private func shardList() -> [RegionShard] {
+    private func shardList(changing: Bool = false) -> [RegionShard] {
         lock.lock(); defer { lock.unlock() }
+        if changing { generation &+= 1 }
         return shards
     }
 
@@ -76,7 +83,7 @@ public final class Collector: @unchecked Sendable {
     /// Returns at once; the samples are applied in order on each region's queue.
     public func ingest(_ batch: [Sample]) {
         guard let first = batch.first else { return }
-        let shards = shardList()
+        let shards = shardList(changing: true)
         if batch.allSatisfy({ $0.node.region == first.node.region }) {
             dispatch(batch, to: shards, region: first.node.region)
             return
@@ -104,12 +111,12 @@ public final class Collector: @unchecked Sendable {
 
     /// Counts input a source rejected before it became a sample (a bad replay line, say).
     public func countInvalid(_ n: UInt64) {
-        lock.lock(); sourceInvalid &+= n; lock.unlock()
+        lock.lock(); sourceInvalid &+= n; generation &+= 1; lock.unlock()
     }
 
     /// Records a source's problem with a node (e.g. a failed scrape), shown with its health.
     public func setError(_ message: String?, node: NodeRef) {
-        let shards = shardList()
+        let shards = shardList(changing: true)
         guard node.region >= 0, Int(node.region) < shards.count else { return }
         let shard = shards[Int(node.region)]
         shard.queue.async { shard.setError(message, slot: node.slot) }
@@ -123,6 +130,15 @@ public final class Collector: @unchecked Sendable {
     /// An immutable picture of the fleet at `now` (seconds since the epoch). Regions are
     /// summarised concurrently, each on its own queue, after the batches already queued.
     public func snapshot(at now: Double) -> FleetSnapshot {
+        lock.lock()
+        let generationAtStart = generation
+        if let last = lastSnapshot, last.time == now, last.generation == generation {
+            lock.unlock()
+            return last.snapshot  // a quiet source at a fixed time (a replay): nothing to redo
+        }
+        snapshotCount &+= 1
+        let id = snapshotCount
+        lock.unlock()
         let shards = shardList()
         let parts = RegionParts(count: shards.count)
         DispatchQueue.concurrentPerform(iterations: shards.count) { i in
@@ -148,9 +164,14 @@ public final class Collector: @unchecked Sendable {
         lock.lock(); stats.invalid &+= sourceInvalid; lock.unlock()
         let fleet = acc.group(kind: .fleet, id: "fleet", name: "Fleet", region: "", country: "",
                               latency: fleetHist.summary(), covered: 0)
-        return FleetSnapshot(time: now, windowSeconds: config.windowSeconds, fleet: fleet,
-                             regions: summaries.map(\.region), sites: sites, nodes: nodes,
-                             ingest: stats, fleetHistogram: fleetHist.compacted())
+        var snapshot = FleetSnapshot(time: now, windowSeconds: config.windowSeconds, fleet: fleet,
+                                     regions: summaries.map(\.region), sites: sites, nodes: nodes,
+                                     ingest: stats, fleetHistogram: fleetHist.compacted())
+        snapshot.id = id
+        lock.lock()
+        if generation == generationAtStart { lastSnapshot = (now, generationAtStart, snapshot) }
+        lock.unlock()
+        return snapshot
     }
 
     /// Approximate bytes of per-node state (histograms, rings, gauges), for the bench.

@@ -80,6 +80,8 @@ public struct IngestStats: Sendable, Equatable {
 /// An immutable picture of the whole fleet at one instant. Regions are in id order, sites in
 /// (region, id) order, nodes in (site, id) order; views sort as they need.
 public struct FleetSnapshot: Sendable {
+    /// Distinct per snapshot a collector makes (views cache what they derive from it).
+    public var id: UInt64 = 0
     /// Snapshot time, seconds since the Unix epoch.
     public var time: Double
     public var windowSeconds: Double

@@ -49,14 +49,18 @@ public struct LatencyHistogram<Count: FixedWidthInteger & UnsignedInteger & Send
     public var rejected: UInt64 { _rejected }
     @usableFromInline var _rejected: UInt64 = 0
 
+    @inlinable
     public init() {
         _counts = .allocate(capacity: HistogramLayout.bucketCount)
-        _counts.initialize(repeating: 0, count: HistogramLayout.bucketCount)
+        // Zero the bytes in one go (a generic element-wise initialise costs a call per counter).
+        UnsafeMutableRawPointer(_counts).initializeMemory(
+            as: UInt8.self, repeating: 0, count: HistogramLayout.bucketCount * MemoryLayout<Count>.stride)
     }
 
     deinit { _counts.deallocate() }
 
     /// An independent copy.
+    @inlinable
     public func copy() -> LatencyHistogram<Count> {
         var c = LatencyHistogram<Count>()
         c._counts.update(from: _counts, count: HistogramLayout.bucketCount)

@@ -256,7 +256,7 @@ public final class FleetSimulator {
             if hot { util = min(util, 60) }
             util = min(100, max(0, util))
             gpus[g].util = util
-            let tempTarget = 32 + 0.45 * util + (hot ? 38 : 0)
+            let tempTarget = 32 + 0.45 * util + (hot ? 30 : 0)
             gpus[g].temp += 0.25 * (tempTarget - gpus[g].temp) + 0.5 * rng.normal()
             let gpu = UInt8(k)
             out.append(Sample(node: n.ref, time: t, metric: .gpuUtil, value: util.rounded(), gpu: gpu))

@@ -147,7 +147,7 @@ public enum Screen {
             if showBar && c.column.title == "GPU%" { x += barWidth }
         }
         let visible = max(0, bottom - top - 1)
-        state.scroll(visibleRows: visible, rowCount: model.rows.count)
+        state.scroll(visibleRows: visible, rows: model.rows)
         let first = state.scrollTop[state.level] ?? 0
         let selected = state.selection(in: model.rows)
         if model.rows.isEmpty {
@@ -264,7 +264,7 @@ public enum Screen {
             "oldest \(oldest)",
             "CPU \(s.cpuPercent.isFinite ? Formatting.fixed(s.cpuPercent, 1) + "%" : "-")",
         ]
-        if g.width >= 100 { parts.append("? help  q quit") }
+        parts.append(g.width >= 100 ? "? help  q quit" : "? help")
         g.put(" " + parts.joined(separator: " · "), x: 0, y: y, style: style, maxWidth: g.width - 9)
         if state.paused {
             g.put(" PAUSED ", x: g.width - 8, y: y, style: CellStyle(.degraded, bold: true, reverse: true))

@@ -1,3 +1,4 @@
+import EdgeCollector
 import EdgeCore
 
 /// How a cell should look; the terminal maps tones to colours (or to nothing under NO_COLOR).
@@ -54,12 +55,28 @@ public struct Column: Sendable, Equatable {
 }
 
 public struct TableRow: Sendable, Equatable {
+    /// What a row shows; its cells are formatted only when read, so a 4,400-row table costs
+    /// a sort, and only the rows on screen are formatted.
+    public enum Source: Sendable, Equatable {
+        case group(GroupStatus)
+        case node(NodeStatus)
+        case gpu(GPUStatus, NodeStatus, qualified: Bool)
+    }
+
     /// The entity id (drill-down target).
     public var id: String
-    public var cells: [Cell]
+    public var source: Source
     public var health: HealthState
     /// GPU utilisation for the bar, percent (NaN: none).
     public var utilPct: Double
+
+    public var cells: [Cell] {
+        switch source {
+        case .group(let g): FleetTables.groupCells(g)
+        case .node(let n): FleetTables.nodeCells(n)
+        case .gpu(let g, let n, let qualified): FleetTables.gpuCells(g, n, qualified)
+        }
+    }
 }
 
 /// A table as both the TUI and `snapshot --format table` show it.

@@ -1,6 +1,33 @@
 import EdgeCollector
 import EdgeCore
 
+import Foundation
+
+/// The last table built, keyed by everything it depends on.
+final class TableCache: @unchecked Sendable {
+    struct Key: Equatable {
+        var snapshot: UInt64
+        var time: Double
+        var level: Level
+        var sort: SortKey
+        var reversed: Bool
+        var filter: String
+    }
+
+    private let lock = NSLock()
+    private var key: Key?
+    private var model: TableModel?
+
+    func model(for key: Key, build: () -> TableModel) -> TableModel {
+        lock.lock()
+        if key == self.key, let model { lock.unlock(); return model }
+        lock.unlock()
+        let built = build()
+        lock.lock(); self.key = key; model = built; lock.unlock()
+        return built
+    }
+}
+
 /// Where the operator is: Fleet → Region → Site → Node (whose rows are GPUs).
 public enum Level: Hashable, Sendable {
     case fleet
@@ -71,6 +98,9 @@ public struct UIState: Sendable {
     /// Rows the table shows at once; the renderer reports it so page keys move by a page.
     public var pageSize = 20
     public var keyMap: KeyMap = .standard
+    /// The sorted table for the current snapshot and view, shared by copies of the state:
+    /// moving the selection re-formats the visible rows only, never re-sorts 4,400 of them.
+    private let tableCache = TableCache()
 
     public static let refreshSteps: [Double] = [0.25, 0.5, 1, 2, 5, 10]
 
@@ -81,8 +111,11 @@ public struct UIState: Sendable {
     /// The current level's table, filtered and sorted as the operator asked.
     public func table() -> TableModel? {
         guard let snapshot else { return nil }
-        return FleetTables.table(snapshot, kind: level.rows, scope: level.scope, sort: sort, reversed: reversed,
-                                 filter: filter)
+        let key = TableCache.Key(snapshot: snapshot.id, time: snapshot.time, level: level, sort: sort,
+                                 reversed: reversed, filter: filter)
+        return tableCache.model(for: key) {
+            FleetTables.table(snapshot, kind: level.rows, scope: level.scope, sort: sort, reversed: reversed, filter: filter)
+        }
     }
 
     /// Index of the selected row in `rows`, following the row by id when it moves.
@@ -193,17 +226,17 @@ public struct UIState: Sendable {
         filter = ""
     }
 
-    /// Keeps the selected row on screen; the renderer calls it with the visible row count.
-    public mutating func scroll(visibleRows: Int, rowCount: Int) {
+    /// Keeps the selected row on screen; the renderer calls it with the rows it shows.
+    public mutating func scroll(visibleRows: Int, rows: [TableRow]) {
         pageSize = max(1, visibleRows)
-        guard rowCount > 0, let rows = table()?.rows, let sel = selection(in: rows) else {
+        guard let sel = selection(in: rows) else {
             scrollTop[level] = 0
             return
         }
         var top = scrollTop[level] ?? 0
         if sel < top { top = sel }
         if sel >= top + visibleRows { top = sel - visibleRows + 1 }
-        top = max(0, min(top, max(0, rowCount - visibleRows)))
+        top = max(0, min(top, max(0, rows.count - visibleRows)))
         scrollTop[level] = top
     }
 }

@@ -18,16 +18,28 @@ struct Bench: ParsableCommand {
     @Flag(help: "Fewer iterations (a smoke run, figures less stable).")
     var quick = false
 
+    @Option(help: "Run one group only: memory, histogram, merge, ingest, view.")
+    var only: String?
+
+    func validate() throws {
+        if let only, !["memory", "histogram", "merge", "ingest", "view"].contains(only) {
+            throw ValidationError("--only takes memory, histogram, merge, ingest or view")
+        }
+    }
+
     func run() throws {
         let scale = quick ? 10 : 1
         print("edgetop bench (\(quick ? "quick" : "full") run, \(ProcessInfo.processInfo.activeProcessorCount) cores)")
         print(pad("figure", 44) + pad("ours", 14) + pad("baseline", 14) + "ratio   goal")
         // Memory first, before the benchmark arrays inflate the process.
-        try memory(seconds: quick ? 12 : 70)
-        record(count: 10_000_000 / scale)
-        merge(nodes: 4_400, rounds: 20 / min(scale, 4))
-        try ingest(samples: 20_000_000 / scale)
-        try ViewBench.run(quick: quick)
+        func wanted(_ name: String) -> Bool { only == nil || only == name }
+        // First frame first, while the process is as cold as a fresh launch.
+        if wanted("view") { try ViewBench.firstFrame() }
+        if wanted("memory") { try memory(seconds: quick ? 12 : 70) }
+        if wanted("histogram") { record(count: 10_000_000 / scale) }
+        if wanted("merge") { merge(nodes: 4_400, rounds: 20 / min(scale, 4)) }
+        if wanted("ingest") { try ingest(samples: 20_000_000 / scale) }
+        if wanted("view") { try ViewBench.run(quick: quick) }
     }
 
     // MARK: figures

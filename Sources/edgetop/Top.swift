@@ -35,6 +35,10 @@ struct Top: ParsableCommand {
     @Option(help: .hidden)
     var firstFrameReport: String?
 
+    /// Seconds of fleet history simulated before the first frame, so it shows a fleet, not
+    /// zeros, while staying within the first-frame budget.
+    static let prewarmSeconds = 0.5
+
     func validate() throws {
         guard refresh.isFinite, refresh >= 0.25, refresh <= 10 else { throw ValidationError("--refresh must be between 0.25 and 10 seconds") }
     }
@@ -69,10 +73,9 @@ struct Top: ParsableCommand {
             pump = SnapshotPump { collector.snapshot(at: time) }
         } else {
             let now = Date().timeIntervalSince1970
-            // One second of history before the first frame, so it shows a fleet, not zeros.
             let sim = FleetSimulator(topology: try source.topology(), collector: collector,
                                      config: SimulatorConfig(seed: source.seed, latencySamplesPerSecond: source.rate),
-                                     start: now - 1)
+                                     start: now - Top.prewarmSeconds)
             sim.advance(to: now)
             driver = SimulatorDriver(simulator: sim)
             driver?.start()

@@ -1,4 +1,136 @@
-/// Rendering figures (filled in by the interactive view's benchmarks).
+import Dispatch
+import EdgeCollector
+import EdgeSources
+import EdgeViews
+import Foundation
+
+/// Rendering figures of the interactive view, measured without a terminal.
 enum ViewBench {
-    static func run(quick: Bool) throws {}
+    static func firstFrame() throws {
+        let start = 1_764_230_400.0
+        // First frame, as `edgetop` does it: topology, simulator with one second of history,
+        // a snapshot, a render.
+        let t0 = DispatchTime.now()
+        let topology = try Topology.embedded()
+        let tTopology = elapsed(since: t0)
+        let collector = Collector()
+        let sim = FleetSimulator(topology: topology, collector: collector, start: start)
+        let tRegister = elapsed(since: t0)
+        sim.advance(to: start + Top.prewarmSeconds)
+        collector.drain()
+        let tSimulate = elapsed(since: t0)
+        var first = UIState(snapshot: collector.snapshot(at: start + Top.prewarmSeconds))
+        let tSnapshot = elapsed(since: t0)
+        _ = Screen.render(&first, width: 160, height: 45)
+        line("first frame in-process (ms)", elapsed(since: t0) * 1000, nil, unit: "ms", goal: "≤150 ms")
+        print("  topology \(Int(tTopology * 1000)) ms, register \(Int((tRegister - tTopology) * 1000)) ms, "
+            + "simulate \(Top.prewarmSeconds)s \(Int((tSimulate - tRegister) * 1000)) ms, snapshot \(Int((tSnapshot - tSimulate) * 1000)) ms")
+    }
+
+    static func run(quick: Bool) throws {
+        let start = 1_764_230_400.0
+        let collector = Collector()
+        let sim = FleetSimulator(topology: try Topology.embedded(), collector: collector, start: start)
+
+        sim.advance(to: start + 10)
+        collector.drain()
+        let snap = collector.snapshot(at: start + 10)
+        // The 4,400-row view: every site of the fleet, sorted worst first, drawn at 160x45.
+        var state = UIState(snapshot: snap).handle(.char("a"))
+        let rounds = quick ? 20 : 300
+        var grid = Screen.render(&state, width: 160, height: 45)
+        // A frame after a key (selection moves; the sorted table is reused)...
+        var t = DispatchTime.now()
+        for i in 0..<rounds {
+            state = state.handle(i % 2 == 0 ? .down : .up)
+            grid = Screen.render(&state, width: 160, height: 45)
+        }
+        let renderMs = elapsed(since: t) * 1000 / Double(rounds)
+        line("render 4,400-row view at 160x45 (ms/frame)", renderMs, nil, unit: "ms", goal: "≤2 ms")
+        // ...and one after a new snapshot (filter, sort 4,400 rows, format the visible ones).
+        t = DispatchTime.now()
+        for i in 0..<rounds {
+            var fresh = snap
+            fresh.id = UInt64(1_000 + i)
+            state.snapshot = fresh
+            grid = Screen.render(&state, width: 160, height: 45)
+        }
+        let resortMs = elapsed(since: t) * 1000 / Double(rounds)
+        line("  same, on a new snapshot: re-sort (ms/frame)", resortMs, nil, unit: "ms", goal: "once per refresh")
+
+        // Bytes for a frame where ~5 % of the cells changed vs a full repaint.
+        var changed = grid
+        let cells = grid.width * grid.height
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<(cells / 20) {
+            let i = Int.random(in: 0..<cells, using: &rng)
+            changed.put(String(Int.random(in: 0...9, using: &rng)), x: i % grid.width, y: i / grid.width)
+        }
+        let diffBytes = changed.ansiUpdate(from: grid).count
+        let fullBytes = changed.ansiUpdate(from: nil).count
+        line("bytes: 5% of cells changed vs full repaint", Double(diffBytes), Double(fullBytes), unit: "B", goal: "∝ changed cells")
+        line("  bytes per changed cell (scattered)", Double(diffBytes) / Double(changed.changedCells(since: grid).count), nil, unit: "B", goal: "")
+        t = DispatchTime.now()
+        for _ in 0..<rounds { _ = changed.changedCells(since: grid) }
+        line("diff of two 160x45 grids (µs)", elapsed(since: t) * 1e6 / Double(rounds), nil, unit: "µs", goal: "")
+
+        try cpu(seconds: quick ? 3 : 10)
+    }
+
+    /// CPU of the UI loop and collector at 1 Hz refresh: on the default simulator, and on a
+    /// quiet source (a replayed fleet, no new samples).
+    static func cpu(seconds: Double) throws {
+        for quiet in [false, true] {
+            let collector = Collector()
+            let now = Date().timeIntervalSince1970
+            var driver: SimulatorDriver?
+            let sim = FleetSimulator(topology: try Topology.embedded(), collector: collector, start: now - 2)
+            sim.advance(to: now)
+            collector.drain()
+            if !quiet {
+                driver = SimulatorDriver(simulator: sim)
+                driver?.start()
+            }
+            let snapshotTime = now
+            let pump = SnapshotPump { collector.snapshot(at: quiet ? snapshotTime : Date().timeIntervalSince1970) }
+            let terminal = NullTerminal(width: 160, height: 45)
+            let deadline = Date().addingTimeInterval(seconds)
+            let session = InteractiveSession(terminal: terminal, state: UIState(), pump: pump,
+                                             shouldStop: { Date() > deadline })
+            let before = cpuSeconds()
+            let wall = DispatchTime.now()
+            session.run()
+            let used = cpuSeconds() - before
+            driver?.stop()
+            let pct = used / elapsed(since: wall) * 100
+            if quiet {
+                line("CPU, UI + collector, quiet source, 1 Hz (%)", pct, nil, unit: "%", goal: "≤2 %")
+            } else {
+                line("CPU, whole process, simulator 100k/s, 1 Hz (%)", pct, nil, unit: "%", goal: "report")
+            }
+        }
+    }
+
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+}
+
+/// A terminal that draws nowhere and never has a key: the loop's own cost, measured.
+final class NullTerminal: TerminalBackend {
+    let size: (width: Int, height: Int)
+    private(set) var bytes = 0
+    private var previous: CellGrid?
+    init(width: Int, height: Int) { size = (width, height) }
+    func draw(_ grid: CellGrid) {
+        bytes += grid.ansiUpdate(from: previous).count
+        previous = grid
+    }
+    func readKey(timeoutMs: Int) -> Key? {
+        usleep(useconds_t(timeoutMs * 1000))
+        return nil
+    }
 }

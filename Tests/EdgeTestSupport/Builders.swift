@@ -36,7 +36,7 @@ public func placement(_ node: String, site: String = "s1", region: String = "r1"
 /// A temporary file holding `text`; removed by the caller.
 public func temporaryFile(_ text: String, suffix: String = ".jsonl") -> String {
     let path = NSTemporaryDirectory() + "edgetop-test-\(UUID().uuidString)\(suffix)"
-    FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
     return path
 }
 
