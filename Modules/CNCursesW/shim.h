@@ -65,4 +65,18 @@ static inline void c_unblock_sigwinch(void) {
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
+// On a crash (a trap, a bad pointer), put the terminal back before the process dies, then let
+// the signal do what it would have done. endwin is not async-signal-safe; htop and others make
+// the same trade: a usable shell after a crash matters more.
+static void c_crash_handler(int sig) {
+    endwin();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static inline void c_install_crash_handlers(void) {
+    int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};
+    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) signal(sigs[i], c_crash_handler);
+}
+
 #endif

@@ -60,6 +60,7 @@ public final class CursesTerminal: TerminalBackend {
         colors = useColor
         // A crash or exit() elsewhere must not leave the terminal in raw mode.
         atexit { _ = endwin() }
+        c_install_crash_handlers()
     }
 
     deinit { close() }

@@ -31,7 +31,7 @@ public struct SnapshotDocument {
     // MARK: table
 
     /// Human table: a summary line, then the rows, fitted to `width`.
-    public func text(width: Int = 80, ascii: Bool = false) -> String {
+    public func text(width: Int = 80, ascii: Bool = false, color: Bool = false) -> String {
         let f = snapshot.fleet
         var lines: [String] = []
         lines.append("edgetop \(source) · \(Self.rfc3339(snapshot.time)) · window \(Int(snapshot.windowSeconds))s")
@@ -41,9 +41,10 @@ public struct SnapshotDocument {
             + "p50 \(Formatting.ms(f.latency.p50))ms p99 \(Formatting.ms(f.latency.p99))ms")
         lines.append("")
         let t = table
-        lines.append(contentsOf: t.textLines(width: width, ascii: ascii))
+        lines = lines.map { TextWidth.fit($0, width, ascii: ascii) }
+        lines.append(contentsOf: t.textLines(width: width, ascii: ascii, color: color))
         if t.rows.isEmpty { lines.append("(no \(kind.rawValue) match)") }
-        return lines.map { TextWidth.fit($0, width, ascii: ascii) }.joined(separator: "\n") + "\n"
+        return lines.joined(separator: "\n") + "\n"
     }
 
     // MARK: JSON

@@ -107,20 +107,23 @@ public struct TableModel: Sendable, Equatable {
         return visible
     }
 
-    /// Renders as plain text lines (header first) at `width` columns.
-    public func textLines(width: Int, ascii: Bool = false) -> [String] {
+    /// Renders as text lines (header first) at `width` columns; with `color`, cells carry ANSI
+    /// colours from the theme (for a terminal; never in a pipe or under NO_COLOR).
+    public func textLines(width: Int, ascii: Bool = false, color: Bool = false) -> [String] {
         let cols = layout(width: width)
-        func line(_ cells: [String]) -> String {
+        func line(_ cells: [Cell]) -> String {
             var parts: [String] = []
             for c in cols {
-                parts.append(TextWidth.pad(cells[c.index], c.column.width, right: c.column.rightAligned, ascii: ascii))
+                let cell = cells[c.index]
+                let text = TextWidth.pad(cell.text, c.column.width, right: c.column.rightAligned, ascii: ascii)
+                parts.append(color ? Theme.standard.ansi(text, cell.tone) : text)
             }
             var s = parts.joined(separator: " ")
             while s.hasSuffix(" ") { s.removeLast() }
             return s
         }
-        var out = [line(columns.map(\.title))]
-        for r in rows { out.append(line(r.cells.map(\.text))) }
+        var out = [line(columns.map { Cell($0.title) })]
+        for r in rows { out.append(line(r.cells)) }
         return out
     }
 }

@@ -33,5 +33,15 @@ public struct Theme: Sendable {
         }
     }
 
+    /// `text` wrapped in the SGR sequence for `tone` (unchanged for plain text).
+    public func ansi(_ text: String, _ tone: Tone) -> String {
+        let l = look(tone)
+        var codes: [String] = []
+        if l.bold { codes.append("1") }
+        if l.dim { codes.append("2") }
+        if l.color != .default { codes.append(String(30 + l.color.rawValue)) }
+        return codes.isEmpty ? text : "\u{1B}[\(codes.joined(separator: ";"))m\(text)\u{1B}[0m"
+    }
+
     public func look(_ tone: Tone) -> Look { looks[tone] ?? Look(color: .default, bold: false, dim: false) }
 }

@@ -86,7 +86,7 @@ struct Snapshot: ParsableCommand {
         switch format {
         case .table:
             let ascii = !Terminal.localeIsUTF8()
-            output = doc.text(width: width ?? Terminal.columns() ?? 80, ascii: ascii)
+            output = doc.text(width: width ?? Terminal.columns() ?? 80, ascii: ascii, color: Terminal.wantsColor())
         case .json: output = doc.json()
         case .csv: output = doc.csv()
         case .prometheus: output = doc.prometheus()
@@ -116,6 +116,13 @@ enum Terminal {
         var ws = winsize()
         guard isatty(STDOUT_FILENO) != 0, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0 else { return nil }
         return Int(ws.ws_col)
+    }
+
+    /// Colour only for a terminal that can show it, and never under NO_COLOR (any value).
+    static func wantsColor() -> Bool {
+        let env = ProcessInfo.processInfo.environment
+        let term = env["TERM"] ?? ""
+        return isatty(STDOUT_FILENO) != 0 && (env["NO_COLOR"] ?? "").isEmpty && !term.isEmpty && term != "dumb"
     }
 
     static func localeIsUTF8() -> Bool {

@@ -74,6 +74,13 @@ struct SnapshotFormatTests {
         #expect(rows.last?.hasPrefix("sel1-n01") == false)
     }
 
+    @Test("the table is coloured only when asked (a terminal without NO_COLOR)")
+    func tableColour() {
+        let doc = SnapshotDocument(snapshot: snap, kind: .nodes)
+        #expect(doc.text(width: 80, color: true).contains("\u{1B}[1;31mDOWN"))
+        #expect(!doc.text(width: 80, color: false).contains("\u{1B}"))
+    }
+
     @Test("regions table: the region with a DOWN node comes first, counts are right")
     func regionTable() {
         let t = FleetTables.table(snap, kind: .regions)
