@@ -162,8 +162,10 @@ public final class Collector: @unchecked Sendable {
             nodes.append(contentsOf: s.nodes)
         }
         lock.lock(); stats.invalid &+= sourceInvalid; lock.unlock()
+        var fleetLatency = fleetHist.summary()
+        fleetLatency.bucketBounded = acc.bucketBounded
         let fleet = acc.group(kind: .fleet, id: "fleet", name: "Fleet", region: "", country: "",
-                              latency: fleetHist.summary(), covered: 0)
+                              latency: fleetLatency, covered: 0)
         var snapshot = FleetSnapshot(time: now, windowSeconds: config.windowSeconds, fleet: fleet,
                                      regions: summaries.map(\.region), sites: sites, nodes: nodes,
                                      ingest: stats, fleetHistogram: fleetHist.compacted())

@@ -12,7 +12,8 @@ enum HealthRules {
 
     static func evaluate(node n: NodeState, histogram: borrowing RollupHistogram, errors: UInt64, now: Double,
                          coveredSeconds: Double, config: CollectorConfig) -> NodeStatus {
-        let latency = histogram.summary()
+        var latency = histogram.summary()
+        latency.bucketBounded = n.bucketBoundedUntil >= now && latency.count > 0
         let age = n.lastSeen.isFinite ? max(0, now - n.lastSeen) : .nan
         let requests = Double(latency.count)
         let rps = coveredSeconds > 0 ? requests / coveredSeconds : 0
@@ -100,9 +101,12 @@ struct GroupAccumulator: Sendable {
     var requests = 0.0
     var ageMax = -Double.infinity
     var tierMin = Double.infinity
+    /// Some node's latency is only known by classic buckets.
+    var bucketBounded = false
 
     mutating func add(_ n: NodeStatus) {
         health.add(n.health)
+        bucketBounded = bucketBounded || n.latency.bucketBounded
         for g in n.gpus where g.utilPct.isFinite { utilSum += g.utilPct; utilGPUs += 1 }
         gpus += n.gpus.count
         if n.gpuTempMaxC.isFinite { tempMax = max(tempMax, n.gpuTempMaxC) }
@@ -120,6 +124,7 @@ struct GroupAccumulator: Sendable {
         rps += o.rps; requests += o.requests; errorsWeighted += o.errorsWeighted
         ageMax = max(ageMax, o.ageMax)
         tierMin = min(tierMin, o.tierMin)
+        bucketBounded = bucketBounded || o.bucketBounded
     }
 
     func group(kind: GroupKind, id: String, name: String, region: String, country: String,

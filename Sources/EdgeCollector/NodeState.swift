@@ -30,9 +30,14 @@ final class NodeState {
     var lastSeen = -Double.infinity
     /// Last problem a source reported for this node (a failed scrape), shown to the operator.
     var lastError: String?
+    /// Until when the window holds classic-bucket latency (its quantiles are bucket-bounded).
+    var bucketBoundedUntil = -Double.infinity
 
-    init(placement: NodePlacement, siteSlot: Int, ringSize: Int) {
+    let windowSeconds: Double
+
+    init(placement: NodePlacement, siteSlot: Int, ringSize: Int, windowSeconds: Double) {
         self.placement = placement
+        self.windowSeconds = windowSeconds
         self.siteSlot = siteSlot
         ring = [CompactHistogram](repeating: CompactHistogram(), count: ringSize)
         errorsRing = [UInt64](repeating: 0, count: ringSize)
@@ -67,14 +72,18 @@ final class NodeState {
             switch s.metric {
             case .latencyMs:
                 guard s.value.isFinite && s.value >= 0 else { return false }
-                current.record(s.value)
+                if s.weight == 1 { current.record(s.value) } else { current.record(s.value, count: UInt64(s.weight)) }
+            case .latencyBucketMs:
+                guard s.value >= 0, !s.value.isNaN else { return false }
+                current.record(s.value, count: UInt64(s.weight))
+                bucketBoundedUntil = s.time + windowSeconds
             case .up:
                 guard s.value == 0 || s.value == 1 else { return false }
                 up = s.value
                 if s.value == 1 { lastError = nil }
             case .errors:
                 guard s.value.isFinite && s.value >= 0 else { return false }
-                errorsCurrent &+= UInt64(s.value)
+                errorsCurrent &+= UInt64(s.value) &* UInt64(s.weight)
             default: return false
             }
         }

@@ -47,7 +47,7 @@ final class RegionShard: @unchecked Sendable {
             sites.append((p, []))
         }
         let slot = nodes.count
-        nodes.append(NodeState(placement: p, siteSlot: siteSlot, ringSize: ringSize))
+        nodes.append(NodeState(placement: p, siteSlot: siteSlot, ringSize: ringSize, windowSeconds: config.windowSeconds))
         sites[siteSlot].nodeSlots.append(slot)
         return Int32(slot)
     }
@@ -139,12 +139,16 @@ final class RegionShard: @unchecked Sendable {
             }
             regionHist.merge(siteHist)
             let p = site.placement
+            var siteLatency = siteHist.summary()
+            siteLatency.bucketBounded = acc.bucketBounded
             siteOut.append(acc.group(kind: .site, id: p.siteID, name: p.siteName, region: id, country: p.country,
-                                     latency: siteHist.summary(), covered: covered))
+                                     latency: siteLatency, covered: covered))
             region.add(acc)
         }
+        var regionLatency = regionHist.summary()
+        regionLatency.bucketBounded = region.bucketBounded
         let regionStatus = region.group(kind: .region, id: id, name: name, region: "", country: "",
-                                        latency: regionHist.summary(), covered: covered)
+                                        latency: regionLatency, covered: covered)
         return RegionSummary(region: regionStatus, sites: siteOut, nodes: nodeOut, histogram: regionHist.compacted(),
                              accumulator: region, stats: IngestStats(samples: samples, invalid: invalid))
     }

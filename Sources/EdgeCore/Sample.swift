@@ -10,6 +10,9 @@ public struct NodeRef: Hashable, Sendable {
 public enum Metric: UInt8, Sendable, CaseIterable {
     /// End-to-end request latency, milliseconds.
     case latencyMs
+    /// Requests known only by the classic histogram bucket they fell in: `value` is the
+    /// bucket's upper bound in ms, `weight` the count. Quantiles become bucket-bounded.
+    case latencyBucketMs
     /// GPU utilisation, percent 0–100 (needs `gpu`).
     case gpuUtil
     /// GPU temperature, °C (needs `gpu`).
@@ -33,6 +36,7 @@ public enum Metric: UInt8, Sendable, CaseIterable {
     public var name: String {
         switch self {
         case .latencyMs: "latency_ms"
+        case .latencyBucketMs: "latency_bucket_ms"
         case .gpuUtil: "gpu_util"
         case .gpuTempC: "gpu_temp_c"
         case .gpuMemUsedMiB: "gpu_mem_used_mib"
@@ -54,7 +58,7 @@ public enum Metric: UInt8, Sendable, CaseIterable {
     public var isPerGPU: Bool {
         switch self {
         case .gpuUtil, .gpuTempC, .gpuMemUsedMiB, .gpuMemTotalMiB, .gpuPowerW, .xid, .throttleReasons: true
-        case .latencyMs, .up, .errors: false
+        case .latencyMs, .latencyBucketMs, .up, .errors: false
         }
     }
 }
@@ -65,11 +69,15 @@ public struct Sample: Sendable {
     /// Event time, seconds since the Unix epoch.
     public var time: Double
     public var value: Double
+    /// How many observations this sample stands for (a StatsD timing sent at `@0.1` counts
+    /// 10; a classic-histogram bucket delta counts its requests). 1 for most samples.
+    public var weight: UInt32
     public var metric: Metric
     /// GPU index within the node, for per-GPU metrics.
     public var gpu: UInt8
 
-    public init(node: NodeRef, time: Double, metric: Metric, value: Double, gpu: UInt8 = 0) {
+    public init(node: NodeRef, time: Double, metric: Metric, value: Double, gpu: UInt8 = 0, weight: UInt32 = 1) {
         self.node = node; self.time = time; self.metric = metric; self.value = value; self.gpu = gpu
+        self.weight = weight
     }
 }

@@ -105,8 +105,10 @@ public enum FleetTables {
         return [
             Cell(name), Cell(Formatting.count(g.nodeCount)), Cell(Formatting.health(g.health), Tone.of(worst)),
             Cell(Formatting.pct(g.gpuUtilPct)), Cell(Formatting.temp(g.gpuTempMaxC), tempTone(g.gpuTempMaxC)),
-            Cell(Formatting.rate(g.rps)), Cell(Formatting.ms(g.latency.p50), Tone.latency(g.latency.p50)),
-            Cell(Formatting.ms(g.latency.p99), Tone.latency(g.latency.p99)), Cell(Formatting.age(g.ageS), ageTone(g.ageS)),
+            Cell(Formatting.rate(g.rps)),
+            Cell(Formatting.quantile(g.latency.p50, bucketBounded: g.latency.bucketBounded), Tone.latency(g.latency.p50)),
+            Cell(Formatting.quantile(g.latency.p99, bucketBounded: g.latency.bucketBounded), Tone.latency(g.latency.p99)),
+            Cell(Formatting.age(g.ageS), ageTone(g.ageS)),
             Cell(tier, .dim), Cell(Formatting.count(g.gpuCount)), Cell(Formatting.fixed(g.errorRatio * 100, 1)),
         ]
     }
@@ -119,8 +121,10 @@ public enum FleetTables {
         [
             Cell(n.id), Cell(n.health.label, Tone.of(n.health)), Cell(String(n.gpus.count)),
             Cell(Formatting.pct(n.gpuUtilPct)), Cell(Formatting.temp(n.gpuTempMaxC), tempTone(n.gpuTempMaxC)),
-            Cell(Formatting.rate(n.rps)), Cell(Formatting.ms(n.latency.p50), Tone.latency(n.latency.p50)),
-            Cell(Formatting.ms(n.latency.p99), Tone.latency(n.latency.p99)), Cell(Formatting.age(n.ageS), ageTone(n.ageS)),
+            Cell(Formatting.rate(n.rps)),
+            Cell(Formatting.quantile(n.latency.p50, bucketBounded: n.latency.bucketBounded), Tone.latency(n.latency.p50)),
+            Cell(Formatting.quantile(n.latency.p99, bucketBounded: n.latency.bucketBounded), Tone.latency(n.latency.p99)),
+            Cell(Formatting.age(n.ageS), ageTone(n.ageS)),
             Cell(n.reason, n.health == .healthy ? .dim : Tone.of(n.health)),
         ]
     }

@@ -12,6 +12,12 @@ public enum Formatting {
         return String(Int((v / 1000).rounded())) + "s"
     }
 
+    /// A latency quantile, marked `≈` (or `~`) when only classic buckets bound it.
+    public static func quantile(_ v: Double, bucketBounded: Bool, ascii: Bool = false) -> String {
+        guard bucketBounded, v.isFinite else { return ms(v) }
+        return (ascii ? "~" : "≈") + ms(v)
+    }
+
     public static func pct(_ v: Double) -> String { v.isFinite ? String(Int(v.rounded())) : "-" }
 
     public static func temp(_ v: Double) -> String { v.isFinite ? String(Int(v.rounded())) : "-" }

@@ -51,6 +51,8 @@ public final class InteractiveSession {
     private let pump: SnapshotPump
     private let cpu: () -> Double
     private let shouldStop: () -> Bool
+    /// Problems of the live sources (a failing scrape, rejected lines), polled each second.
+    public var problems: () -> [String] = { [] }
     private var shownSequence = 0
     private var lastSamples: (count: UInt64, time: Double)?
     private var lastGrid: CellGrid?
@@ -82,6 +84,8 @@ public final class InteractiveSession {
             if now >= nextCPU {
                 let c = cpu()
                 if c != state.status.cpuPercent { state.status.cpuPercent = c; dirty = true }
+                let p = problems()
+                if p != state.status.problems { state.status.problems = p; dirty = true }
                 nextCPU = now + 1
             }
             let (snap, seq) = pump.current()

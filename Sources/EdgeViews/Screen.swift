@@ -160,7 +160,8 @@ public enum Screen {
             var x = 1
             for c in cols {
                 let cell = row.cells[c.index]
-                let text = TextWidth.pad(cell.text, c.column.width, right: c.column.rightAligned, ascii: state.ascii)
+                let shown = state.ascii ? cell.text.replacingOccurrences(of: "≈", with: "~") : cell.text
+                let text = TextWidth.pad(shown, c.column.width, right: c.column.rightAligned, ascii: state.ascii)
                 g.put(text, x: x, y: y, style: CellStyle(cell.tone, bold: cell.tone == .down))
                 x += c.column.width + 1
                 if showBar && c.column.title == "GPU%" {
@@ -265,7 +266,13 @@ public enum Screen {
             "CPU \(s.cpuPercent.isFinite ? Formatting.fixed(s.cpuPercent, 1) + "%" : "-")",
         ]
         parts.append(g.width >= 100 ? "? help  q quit" : "? help")
-        g.put(" " + parts.joined(separator: " · "), x: 0, y: y, style: style, maxWidth: g.width - 9)
+        let used = g.put(" " + parts.joined(separator: " · "), x: 0, y: y, style: style, maxWidth: g.width - 9)
+        // A failing source is news: it takes the rest of the bar, in the degraded colour.
+        if let first = s.problems.first {
+            let more = s.problems.count > 1 ? " (+\(s.problems.count - 1) more)" : ""
+            g.put(" │ " + first + more, x: used, y: y, style: CellStyle(.degraded, bold: true, reverse: true),
+                  maxWidth: max(0, g.width - used - 9))
+        }
         if state.paused {
             g.put(" PAUSED ", x: g.width - 8, y: y, style: CellStyle(.degraded, bold: true, reverse: true))
         }

@@ -12,6 +12,8 @@ public struct SnapshotDocument {
     public var limit: Int?
     /// Where the data came from ("simulator", "replay FILE", …).
     public var source: String
+    /// Live sources with their counters and last error (the JSON `sources` section).
+    public var sources: [SourceStats] = []
 
     public init(snapshot: FleetSnapshot, kind: RowKind, scope: Scope = Scope(), sort: SortKey = .health,
                 reversed: Bool = false, limit: Int? = nil, source: String = "simulator") {
@@ -62,6 +64,15 @@ public struct SnapshotDocument {
             ("source", { $0.string(source) }),
             ("ingest", { [s = snapshot.ingest] w in
                 w.object([("samples", { $0.number(s.samples) }), ("invalid", { $0.number(s.invalid) })]) }),
+            ("sources", { [sources] w in w.array(sources) { w, s in
+                w.object([
+                    ("name", { $0.string(s.name) }), ("up", { $0.raw(s.up ? "true" : "false") }),
+                    ("reads", { $0.number(s.reads) }), ("failures", { $0.number(s.failures) }),
+                    ("samples", { $0.number(s.samples) }), ("invalid", { $0.number(s.invalid) }),
+                    ("dropped", { $0.number(s.dropped) }), ("ignored", { $0.number(s.ignored) }),
+                    ("last_error", { w in if let e = s.lastError { w.string(e) } else { w.raw("null") } }),
+                ])
+            } }),
             ("fleet", { Self.group(&$0, snapshot.fleet) }),
             ("regions", { [regions = snapshot.regions.filter { scope.region == nil || $0.id == scope.region }] w in
                 w.array(regions) { Self.group(&$0, $1) } }),

@@ -64,6 +64,8 @@ public struct StatusInfo: Sendable, Equatable {
     public var invalid: UInt64
     /// The process's own CPU use, percent of one core.
     public var cpuPercent: Double
+    /// Live sources that are failing or rejecting input, one short line each.
+    public var problems: [String] = []
 
     public init(source: String = "", samplesPerSecond: Double = 0, invalid: UInt64 = 0, cpuPercent: Double = .nan) {
         self.source = source; self.samplesPerSecond = samplesPerSecond; self.invalid = invalid; self.cpuPercent = cpuPercent

@@ -15,7 +15,8 @@ struct Snapshot: ParsableCommand {
         abstract: "Print the fleet once as a table, JSON, CSV or Prometheus text, then exit.",
         discussion: """
         On the simulator, --duration seconds of fleet time are simulated as fast as the machine \
-        allows, so the output is immediate and reproducible for a given --seed and --start.
+        allows, so the output is immediate and reproducible for a given --seed and --start. With \
+        live sources (--scrape), --duration is wall-clock time spent collecting.
         Exit status: 0 ok, 1 a --check failed, 2 usage or input error.
         """
     )
@@ -66,8 +67,18 @@ struct Snapshot: ParsableCommand {
         do { parsedChecks = try checks.map(SnapshotCheck.init) } catch { throw UserError(description: "\(error)") }
         let collector = Collector(config: source.collectorConfig())
         let time: Double
+        var sourceStats: [SourceStats] = []
         if let path = source.replay {
             time = try source.runReplay(into: collector, path: path)
+        } else if source.hasLiveSources {
+            // Live sources: collect for --duration seconds of wall time.
+            let live = try LiveSources(options: source, collector: collector)
+            try live.start()
+            Thread.sleep(forTimeInterval: duration)
+            live.stop()
+            collector.drain()
+            sourceStats = live.stats
+            time = Date().timeIntervalSince1970
         } else {
             let end = source.start.map { $0 + duration } ?? Date().timeIntervalSince1970
             let sim = FleetSimulator(topology: try source.topology(), collector: collector,
@@ -80,8 +91,9 @@ struct Snapshot: ParsableCommand {
         let snap = collector.snapshot(at: time)
         let scope = Scope(region: region, site: site, node: node)
         try checkScopeExists(snap, scope)
-        let doc = SnapshotDocument(snapshot: snap, kind: view, scope: scope, sort: sort, reversed: reverse,
+        var doc = SnapshotDocument(snapshot: snap, kind: view, scope: scope, sort: sort, reversed: reverse,
                                    limit: limit, source: source.sourceLabel)
+        doc.sources = sourceStats
         let output: String
         switch format {
         case .table:

@@ -23,20 +23,58 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "Start the simulated clock at this Unix time (for reproducible output).")
     var start: Double?
 
+    @Option(name: .customLong("scrape"), help: ArgumentHelp(
+        "Scrape a Prometheus/OpenMetrics endpoint (dcgm-exporter, vLLM, Triton, TGI, node_exporter). Repeatable.",
+        valueName: "URL[,region=R,site=S,node=N,interval=S,timeout=S,tier=MS]"))
+    var scrapes: [String] = []
+
+    @Option(help: ArgumentHelp("Receive StatsD/DogStatsD timings on UDP (region/site/node tags place them).",
+                               valueName: "HOST:PORT[,region=R,site=S,node=N]"))
+    var statsd: String?
+
     func validate() throws {
         guard window.isFinite, window >= 1, window <= 86_400 else { throw ValidationError("--window must be between 1 and 86400 seconds") }
         guard rate.isFinite, rate >= 0, rate <= 50_000_000 else { throw ValidationError("--rate must be between 0 and 50000000") }
         if let interval, !(interval.isFinite && interval > 0 && interval <= 3600) {
             throw ValidationError("--interval must be between 0 and 3600 seconds")
         }
+        if replay != nil && hasLiveSources { throw ValidationError("--replay cannot be combined with live sources") }
+        for s in scrapes {
+            do { _ = try ScrapeTarget(argument: s) } catch { throw ValidationError("\(error)") }
+        }
+        if let statsd {
+            do { _ = try StatsDOptions(argument: statsd) } catch { throw ValidationError("\(error)") }
+        }
     }
 
     func collectorConfig() -> CollectorConfig {
-        CollectorConfig(windowSeconds: window, intervalSeconds: interval ?? (replay != nil ? 10 : 1))
+        CollectorConfig(windowSeconds: window, intervalSeconds: interval ?? (replay != nil ? 10 : scrapeInterval))
+    }
+
+    /// Sources other than the simulator replace it.
+    var hasLiveSources: Bool { !scrapes.isEmpty || statsd != nil }
+
+    func statsdOptions() throws -> StatsDOptions? {
+        guard let statsd else { return nil }
+        do { return try StatsDOptions(argument: statsd) } catch { throw UserError(description: "\(error)") }
+    }
+
+    var scrapeInterval: Double { 1 }
+
+    func scrapeTargets() throws -> [ScrapeTarget] {
+        do {
+            return try scrapes.map { try ScrapeTarget(argument: $0, defaultInterval: interval ?? scrapeInterval) }
+        } catch { throw UserError(description: "\(error)") }
     }
 
     var sourceLabel: String {
         if let replay { return "replay \(URL(fileURLWithPath: replay).lastPathComponent)" }
+        if hasLiveSources {
+            var parts: [String] = []
+            if !scrapes.isEmpty { parts.append("\(scrapes.count) scrape target\(scrapes.count == 1 ? "" : "s")") }
+            if let statsd { parts.append("statsd \(statsd.split(separator: ",").first ?? "")") }
+            return parts.joined(separator: " + ")
+        }
         return "simulator seed \(seed)"
     }
 

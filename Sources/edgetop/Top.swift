@@ -63,8 +63,13 @@ struct Top: ParsableCommand {
 
         let collector = Collector(config: source.collectorConfig())
         var driver: SimulatorDriver?
+        var live: LiveSources?
         let pump: SnapshotPump
-        if let path = source.replay {
+        if source.hasLiveSources {
+            live = try LiveSources(options: source, collector: collector)
+            try live?.start()
+            pump = SnapshotPump { collector.snapshot(at: Date().timeIntervalSince1970) }
+        } else if let path = source.replay {
             let time: Double
             do { time = try source.runReplay(into: collector, path: path) } catch {
                 terminal.close()
@@ -81,17 +86,18 @@ struct Top: ParsableCommand {
             driver?.start()
             pump = SnapshotPump { collector.snapshot(at: Date().timeIntervalSince1970) }
         }
-        defer { driver?.stop() }
+        defer { driver?.stop(); live?.stop() }
         pump.prime()
 
         var state = UIState()
         state.keyMap = keyMap
         state.refreshSeconds = refresh
         state.ascii = ascii || !terminal.unicode
-        state.status.source = source.replay != nil ? source.sourceLabel : "simulator"
+        state.status.source = source.replay != nil || source.hasLiveSources ? source.sourceLabel : "simulator"
         let meter = CPUMeter()
         let session = InteractiveSession(terminal: terminal, state: state, pump: pump,
                                          cpu: { meter.percent() }, shouldStop: { stop.isSet })
+        if let live { session.problems = { live.problems } }
         if let report = firstFrameReport {
             var reported = false
             session.onFrame = { _ in

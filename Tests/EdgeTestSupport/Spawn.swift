@@ -67,3 +67,75 @@ public func which(_ name: String) -> String? {
     }
     return nil
 }
+
+/// A process left running in the background (a server a test talks to); killed on `stop`.
+public final class BackgroundProcess {
+    public let pid: pid_t
+    public let logPath: String
+
+    /// Starts `path` with `arguments`; stdout and stderr go to a log file.
+    public init?(_ path: String, _ arguments: [String], environment: [String: String] = [:]) {
+        logPath = NSTemporaryDirectory() + "edgetop-bg-\(UUID().uuidString).log"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+        var p: pid_t = 0
+        guard posix_spawn(&p, path, &actions, nil, argv, envp) == 0 else { return nil }
+        pid = p
+    }
+
+    /// Waits for the process to exit (up to `timeout`); returns its status, nil if still running.
+    public func wait(timeout: Double) -> Int32? {
+        var status: Int32 = 0
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if waitpid(pid, &status, WNOHANG) == pid { return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f) }
+            usleep(20_000)
+        }
+        return nil
+    }
+
+    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    public func stop() {
+        kill(pid, SIGTERM)
+        if wait(timeout: 3) == nil { kill(pid, SIGKILL); _ = wait(timeout: 3) }
+    }
+
+    deinit {
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, WNOHANG)
+        try? FileManager.default.removeItem(atPath: logPath)
+    }
+}
+
+/// A TCP/UDP port number unlikely to be in use: random in a range no service claims by default.
+public func freePort() -> Int { Int.random(in: 20_000...29_999) }
+
+/// Waits until something accepts TCP connections on 127.0.0.1:`port`.
+public func waitForPort(_ port: Int, timeout: Double = 10) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = UInt16(port).bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        close(fd)
+        if rc == 0 { return true }
+        usleep(100_000)
+    }
+    return false
+}

@@ -163,6 +163,14 @@ struct KeyHandlingTests {
         #expect(grid.text.contains(String(selected.id)))
     }
 
+    @Test("a failing source shows in the status bar")
+    func sourceProblems() {
+        var s = state([])
+        s.status.problems = ["http://10.0.0.7:9400/metrics: connection refused", "statsd: 3 invalid"]
+        let last = Screen.render(&s, width: 160, height: 30).lines().last ?? ""
+        #expect(last.contains("http://10.0.0.7:9400/metrics: connection refused (+1 more)"))
+    }
+
     @Test("hostile names never reach the screen raw; wide names keep the grid aligned")
     func hostileNames() {
         var s = state([.down, .enter, .enter])  // NEAS → tyo1, whose node has an escape sequence

@@ -1,0 +1,152 @@
+import EdgeCollector
+import EdgeCore
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Scrapes Prometheus/OpenMetrics endpoints concurrently, each on its own interval with its
+/// own timeout, into the collector's batched ingest path. A slow or dead target only delays
+/// itself: its nodes get `up = 0` with the error shown, and their data age grows.
+public final class Scraper: @unchecked Sendable {
+    public let targets: [ScrapeTarget]
+    private let collector: Collector
+    private let session: URLSession
+    private let lock = NSLock()
+    private var tasks: [Task<Void, Never>] = []
+    private var stats: [String: SourceStats] = [:]
+    /// Most distinct nodes one target may create (a label explosion stops here; counted).
+    public static let maxNodesPerTarget = 2_000
+
+    public init(targets: [ScrapeTarget], collector: Collector) {
+        self.targets = targets
+        self.collector = collector
+        let config = URLSessionConfiguration.ephemeral
+        config.httpMaximumConnectionsPerHost = 2
+        config.requestCachePolicy = .reloadIgnoringLocalCacheData
+        session = URLSession(configuration: config)
+    }
+
+    /// Registers every target's own node, so a target that never answers still shows (DOWN).
+    public func registerTargets() {
+        _ = collector.register(targets.map { Self.placement($0, node: $0.node) })
+    }
+
+    static func placement(_ t: ScrapeTarget, node: String) -> NodePlacement {
+        NodePlacement(regionID: t.region, siteID: t.site, nodeID: node, tierMs: t.tierMs)
+    }
+
+    /// Starts one loop per target.
+    public func start() {
+        registerTargets()
+        lock.lock()
+        defer { lock.unlock() }
+        for t in targets {
+            tasks.append(Task.detached { [self] in
+                var state = TargetState(target: t)
+                while !Task.isCancelled {
+                    let began = Date().timeIntervalSince1970
+                    await scrape(t, state: &state)
+                    let wait = max(0.05, t.interval - (Date().timeIntervalSince1970 - began))
+                    try? await Task.sleep(nanoseconds: UInt64(wait * 1e9))
+                }
+            })
+        }
+    }
+
+    public func stop() {
+        lock.lock()
+        let all = tasks
+        tasks = []
+        lock.unlock()
+        all.forEach { $0.cancel() }
+    }
+
+    /// Per-target counters for the status bar and JSON.
+    public func sourceStats() -> [SourceStats] {
+        lock.lock(); defer { lock.unlock() }
+        return targets.map { stats[$0.url.absoluteString] ?? SourceStats(name: $0.url.absoluteString) }
+    }
+
+    struct TargetState {
+        var mapper: ScrapeMapper
+        var refs: [String: NodeRef] = [:]
+        init(target: ScrapeTarget) { mapper = ScrapeMapper(defaultNode: target.node) }
+    }
+
+    func scrape(_ t: ScrapeTarget, state: inout TargetState) async {
+        var request = URLRequest(url: t.url, timeoutInterval: t.timeout)
+        request.setValue(ExpositionFormat.acceptHeader, forHTTPHeaderField: "Accept")
+        let now = Date().timeIntervalSince1970
+        do {
+            let (data, response) = try await session.data(for: request)
+            guard let http = response as? HTTPURLResponse else { throw ScrapeFailure(reason: "not an HTTP response") }
+            guard (200..<300).contains(http.statusCode) else { throw ScrapeFailure(reason: "HTTP \(http.statusCode)") }
+            let format = ExpositionFormat(contentType: http.value(forHTTPHeaderField: "Content-Type"))
+            let exposition = ExpositionParser(format: format).parse([UInt8](data))
+            let mapped = state.mapper.map(exposition)
+            var batch: [Sample] = []
+            batch.reserveCapacity(mapped.count + 4)
+            var nodes = Set(mapped.map(\.node))
+            nodes.insert(t.node)
+            var dropped = 0
+            for n in nodes where state.refs[n] == nil {
+                if state.refs.count >= Self.maxNodesPerTarget { dropped += 1; continue }
+                state.refs[n] = collector.register(Self.placement(t, node: n))
+            }
+            for n in nodes { if let r = state.refs[n] { batch.append(Sample(node: r, time: now, metric: .up, value: 1)) } }
+            for m in mapped {
+                guard let r = state.refs[m.node] else { continue }
+                batch.append(Sample(node: r, time: now, metric: m.metric, value: m.value, gpu: m.gpu, weight: m.weight))
+            }
+            collector.ingest(batch)
+            if !exposition.errors.isEmpty { collector.countInvalid(UInt64(exposition.errors.count)) }
+            record(t) {
+                $0.reads += 1
+                $0.samples += UInt64(batch.count)
+                $0.invalid += UInt64(exposition.errors.count)
+                $0.dropped += UInt64(dropped)
+                if let e = exposition.errors.first { $0.lastError = "\(e)" } else if dropped > 0 { $0.lastError = "\(dropped) nodes over the per-target cap" }
+                $0.up = true
+            }
+        } catch {
+            let reason = (error as? ScrapeFailure)?.reason ?? Self.describe(error)
+            if state.refs.isEmpty { state.refs[t.node] = collector.register(Self.placement(t, node: t.node)) }
+            var batch: [Sample] = []
+            for r in state.refs.values {
+                batch.append(Sample(node: r, time: now, metric: .up, value: 0))
+                collector.setError(reason, node: r)
+            }
+            collector.ingest(batch)
+            record(t) {
+                $0.failures += 1
+                $0.lastError = reason
+                $0.up = false
+            }
+        }
+    }
+
+    private func record(_ t: ScrapeTarget, _ change: (inout SourceStats) -> Void) {
+        lock.lock()
+        var s = stats[t.url.absoluteString] ?? SourceStats(name: t.url.absoluteString)
+        change(&s)
+        stats[t.url.absoluteString] = s
+        lock.unlock()
+    }
+
+    static func describe(_ error: any Error) -> String {
+        let ns = error as NSError
+        if ns.domain == NSURLErrorDomain {
+            switch ns.code {
+            case NSURLErrorTimedOut: return "timed out"
+            case NSURLErrorCannotConnectToHost: return "connection refused"
+            case NSURLErrorCannotFindHost: return "unknown host"
+            default: break
+            }
+        }
+        return ns.localizedDescription
+    }
+}
+
+struct ScrapeFailure: Error { var reason: String }
+

@@ -1,0 +1,198 @@
+import EdgeCollector
+import EdgeCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where a StatsD listener binds and where untagged samples belong.
+public struct StatsDOptions: Sendable, Equatable {
+    public var host: String
+    public var port: UInt16
+    public var region: String
+    public var site: String
+    public var node: String
+
+    public struct ParseError: Error, CustomStringConvertible { public var description: String }
+
+    /// Parses `HOST:PORT[,region=R,site=S,node=N]` (host defaults to 127.0.0.1: `:8125`).
+    public init(argument: String) throws {
+        let parts = argument.split(separator: ",").map(String.init)
+        guard let address = parts.first, let colon = address.lastIndex(of: ":"),
+              let port = UInt16(address[address.index(after: colon)...]), port > 0 else {
+            throw ParseError(description: "--statsd \"\(argument.prefix(60))\": expected HOST:PORT, e.g. 127.0.0.1:8125")
+        }
+        let h = String(address[..<colon])
+        host = h.isEmpty ? "127.0.0.1" : h
+        self.port = port
+        region = "default"; site = "statsd"; node = "statsd"
+        for option in parts.dropFirst() {
+            let kv = option.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2, !kv[1].isEmpty else { throw ParseError(description: "--statsd option \"\(option)\": expected key=value") }
+            switch kv[0] {
+            case "region": region = kv[1]
+            case "site": site = kv[1]
+            case "node": node = kv[1]
+            default: throw ParseError(description: "--statsd option \"\(kv[0])\" is unknown (region, site, node)")
+            }
+        }
+    }
+}
+
+/// Receives StatsD/DogStatsD datagrams on UDP and feeds the collector in batches. Timings
+/// (`ms`, `h`, `d`) are request latencies, sample by sample, each weighted by its sample rate;
+/// `region`/`site`/`node` tags place them (other tags are kept only in the source's counts).
+/// Gauges named like edgetop's metrics (`gpu_util`, `gpu.temp_c` with a `gpu` tag, `up`) and
+/// counters named `errors` are mapped too; other metrics are counted as ignored.
+public final class StatsDReceiver: @unchecked Sendable {
+    public let options: StatsDOptions
+    private let collector: Collector
+    private var fd: Int32 = -1
+    private let lock = NSLock()
+    private var stopping = false
+    private var thread: Thread?
+    private var stats: SourceStats
+    private var refs: [String: NodeRef] = [:]
+    public static let maxNodes = 10_000
+
+    public struct BindError: Error, CustomStringConvertible { public var description: String }
+
+    public init(options: StatsDOptions, collector: Collector) {
+        self.options = options
+        self.collector = collector
+        stats = SourceStats(name: "statsd \(options.host):\(options.port)")
+    }
+
+    /// Binds the socket (so an address in use fails at once) and starts receiving.
+    public func start() throws {
+        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw BindError(description: "cannot open a UDP socket") }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = options.port.bigEndian
+        guard inet_pton(AF_INET, options.host, &addr.sin_addr) == 1 else {
+            close(fd)
+            throw BindError(description: "--statsd: \(options.host) is not an IPv4 address")
+        }
+        var buffer: Int32 = 8 << 20
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, socklen_t(MemoryLayout<Int32>.size))
+        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw BindError(description: "cannot listen for StatsD on \(options.host):\(options.port): \(reason)")
+        }
+        _ = collector.register(placement(node: options.node, tags: [:]))
+        let t = Thread { [self] in run() }
+        t.name = "edgetop.statsd"
+        thread = t
+        t.start()
+    }
+
+    public func stop() {
+        lock.lock(); stopping = true; lock.unlock()
+        while thread?.isFinished == false { usleep(10_000) }
+        if fd >= 0 { close(fd); fd = -1 }
+    }
+
+    public func sourceStats() -> SourceStats {
+        lock.lock(); defer { lock.unlock() }
+        return stats
+    }
+
+    private var isStopping: Bool { lock.lock(); defer { lock.unlock() }; return stopping }
+
+    private func run() {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        var batch: [Sample] = []
+        batch.reserveCapacity(2048)
+        var lastFlush = Date().timeIntervalSince1970
+        var local = SourceStats(name: stats.name)
+        while !isStopping {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            let now = Date().timeIntervalSince1970
+            if n > 0 {
+                local.reads += 1  // datagrams
+                handle(Array(buffer[0..<n]), at: now, into: &batch, stats: &local)
+            }
+            if !batch.isEmpty && (batch.count >= 1024 || now - lastFlush >= 0.05 || n <= 0) {
+                collector.ingest(batch)
+                local.samples += UInt64(batch.count)
+                batch.removeAll(keepingCapacity: true)
+                lastFlush = now
+            }
+            lock.lock()
+            local.up = true
+            stats = local
+            lock.unlock()
+        }
+        if !batch.isEmpty { collector.ingest(batch); local.samples += UInt64(batch.count) }
+        lock.lock(); stats = local; lock.unlock()
+    }
+
+    func handle(_ datagram: [UInt8], at now: Double, into batch: inout [Sample], stats: inout SourceStats) {
+        for line in StatsDParser.parse(datagram: datagram) {
+            switch line {
+            case .failure(let e):
+                stats.invalid += 1
+                stats.lastError = e.reason
+                collector.countInvalid(1)
+            case .success(.metric(let m)):
+                switch map(m, at: now, into: &batch) {
+                case .mapped: break
+                case .ignored: stats.ignored += 1
+                case .overCap:
+                    stats.dropped += 1
+                    stats.lastError = "more than \(Self.maxNodes) nodes"
+                }
+            case .success(.event), .success(.serviceCheck):
+                break
+            }
+        }
+    }
+
+    enum MapOutcome { case mapped, ignored, overCap }
+
+    /// Adds the samples one metric stands for.
+    func map(_ m: StatsDMetric, at now: Double, into batch: inout [Sample]) -> MapOutcome {
+        let t = m.timestamp ?? now
+        let name = m.name.replacingOccurrences(of: ".", with: "_").lowercased()
+        let metric: Metric
+        switch m.kind {
+        case .timer, .histogram, .distribution: metric = .latencyMs
+        case .counter where name == "errors" || name.hasSuffix("_errors"): metric = .errors
+        case .gauge where !m.relative:
+            guard let g = Metric.allCases.first(where: { name == $0.name || name.hasSuffix("_" + $0.name) }),
+                  g != .latencyMs, g != .latencyBucketMs, g != .errors else { return .ignored }
+            metric = g
+        default: return .ignored
+        }
+        var gpu: UInt8 = 0
+        if metric.isPerGPU {
+            guard let g = m.tags["gpu"].flatMap({ UInt8($0) }), g < 64 else { return .ignored }
+            gpu = g
+        }
+        guard let ref = ref(for: m.tags) else { return .overCap }
+        for v in m.values {
+            batch.append(Sample(node: ref, time: t, metric: metric, value: v, gpu: gpu, weight: m.weight))
+        }
+        return .mapped
+    }
+
+    private func placement(node: String, tags: [String: String]) -> NodePlacement {
+        NodePlacement(regionID: tags["region"] ?? options.region, siteID: tags["site"] ?? options.site, nodeID: node)
+    }
+
+    private func ref(for tags: [String: String]) -> NodeRef? {
+        let node = tags["node"] ?? tags["host"] ?? options.node
+        if let r = refs[node] { return r }
+        guard refs.count < Self.maxNodes else { return nil }
+        let r = collector.register(placement(node: node, tags: tags))
+        refs[node] = r
+        return r
+    }
+}

@@ -1,0 +1,41 @@
+import EdgeCollector
+import EdgeSources
+import Foundation
+
+/// The live sources a command was given (scrape targets, a StatsD listener), started and
+/// stopped together.
+final class LiveSources {
+    private let scraper: Scraper?
+    private let statsd: StatsDReceiver?
+
+    init(options: SourceOptions, collector: Collector) throws {
+        let targets = try options.scrapeTargets()
+        scraper = targets.isEmpty ? nil : Scraper(targets: targets, collector: collector)
+        statsd = try options.statsdOptions().map { StatsDReceiver(options: $0, collector: collector) }
+    }
+
+    func start() throws {
+        do { try statsd?.start() } catch { throw UserError(description: "\(error)") }
+        scraper?.start()
+    }
+
+    func stop() {
+        scraper?.stop()
+        statsd?.stop()
+    }
+
+    /// One line per source in trouble, for the status bar.
+    var problems: [String] {
+        stats.compactMap { s in
+            if !s.up && s.failures > 0 { return "\(s.name): \(s.lastError ?? "failing")" }
+            if s.invalid > 0 || s.dropped > 0 {
+                return "\(s.name): \(s.invalid) invalid, \(s.dropped) dropped\(s.lastError.map { " (\($0))" } ?? "")"
+            }
+            return nil
+        }
+    }
+
+    var stats: [SourceStats] {
+        (scraper?.sourceStats() ?? []) + (statsd.map { [$0.sourceStats()] } ?? [])
+    }
+}

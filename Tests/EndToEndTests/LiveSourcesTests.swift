@@ -1,0 +1,150 @@
+import EdgeTestSupport
+import Foundation
+import Testing
+
+/// edgetop against real software: exporters served over HTTP, the real Python StatsD clients,
+/// Debian's node_exporter. Each test needs its tool and is skipped without it; CI installs all.
+@Suite("Live sources against real software", .serialized)
+struct LiveSourcesTests {
+    static let python = which("python3")
+    static func pythonHas(_ modules: String) -> Bool {
+        guard let python else { return false }
+        return spawn(python, ["-c", "import \(modules)"]).status == 0
+    }
+    static let fixtures = repositoryRoot().appendingPathComponent("Tests/EdgeSourcesTests/Fixtures/prometheus-text")
+    static let scripts = repositoryRoot().appendingPathComponent("Tests/EndToEndTests/Scripts")
+
+    func json(_ r: ProcessResult) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stderr)")
+    }
+
+    func nodes(_ o: [String: Any]) -> [String: [String: Any]] {
+        Dictionary(((o["nodes"] as? [[String: Any]]) ?? []).map { ($0["id"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    @Test("scraping captured dcgm-exporter output over HTTP; a dead target is DOWN with its error", .enabled(if: python != nil))
+    func scrapeFixtures() throws {
+        let port = freePort()
+        let server = try #require(BackgroundProcess(Self.python!, ["-m", "http.server", "\(port)", "--bind", "127.0.0.1",
+                                                                   "--directory", Self.fixtures.path]))
+        defer { server.stop() }
+        #expect(waitForPort(port))
+        let dead = freePort() + 1
+        let r = spawn(edgetopBinary(), [
+            "snapshot", "--format", "json", "--view", "nodes", "--duration", "2.5",
+            "--scrape", "http://127.0.0.1:\(port)/dcgm-exporter/dcgm-exporter-2.x_a100_mig_nvidia-docs.prom,region=WEU,site=fra1",
+            "--scrape", "http://127.0.0.1:\(dead)/metrics,region=WEU,site=fra1,node=fra1-dead",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let o = try json(r)
+        let n = nodes(o)
+        let a100 = try #require(n["ub20-a100-k8s"])
+        #expect(a100["health"] as? String == "HEALTHY")
+        let gpus = try #require(a100["gpus"] as? [[String: Any]])
+        #expect(gpus.first?["temp_c"] as? Double == 61)
+        #expect(gpus.first?["mem_total_mib"] as? Double == 40535)
+        let down = try #require(n["fra1-dead"])
+        #expect(down["health"] as? String == "DOWN")
+        #expect((down["reason"] as? String)?.contains("unreachable") == true)
+        let sources = try #require(o["sources"] as? [[String: Any]])
+        #expect(sources.contains { ($0["last_error"] as? String)?.contains("refused") == true || ($0["up"] as? Bool) == false })
+    }
+
+    @Test("a prometheus_client exporter shaped like dcgm-exporter + vLLM: GPU figures, bucket-bounded latency",
+          .enabled(if: pythonHas("prometheus_client")))
+    func prometheusClientExporter() throws {
+        let port = freePort()
+        let exporter = try #require(BackgroundProcess(Self.python!, [Self.scripts.appendingPathComponent("inference_exporter.py").path, "\(port)", "infer-n01"]))
+        defer { exporter.stop() }
+        #expect(waitForPort(port), "\(exporter.log)")
+        let r = spawn(edgetopBinary(), [
+            "snapshot", "--format", "json", "--view", "nodes", "--duration", "4",
+            "--scrape", "http://127.0.0.1:\(port)/metrics,region=WEU,site=fra1,node=infer-n01,interval=0.5,tier=2000",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let n = nodes(try json(r))
+        let node = try #require(n["infer-n01"])
+        let gpus = try #require(node["gpus"] as? [[String: Any]])
+        #expect(gpus.map { $0["util_pct"] as? Double } == [71, 93])
+        #expect((node["gpu_temp_max_c"] as? Double) == 88)
+        #expect(node["health"] as? String == "DEGRADED", "GPU1 at 88 °C is thermal throttling")
+        let latency = try #require(node["latency_ms"] as? [String: Any])
+        #expect((latency["count"] as? Int ?? 0) > 100)
+        #expect(latency["bucket_bounded"] as? Bool == true)
+        // Bucket-bounded quantiles sit on vLLM's bucket bounds (to the histogram's own 1 %).
+        let bounds: [Double] = [300, 500, 800, 1000, 1500, 2000, 2500, 5000]
+        for key in ["p50", "p99"] {
+            let v = latency[key] as? Double ?? -1
+            #expect(bounds.contains { abs($0 - v) / $0 <= 0.01 }, "\(key) \(v) is not on a bucket bound")
+        }
+    }
+
+    @Test("StatsD and DogStatsD timings from the real Python clients: quantiles within 1 % of exact",
+          .enabled(if: pythonHas("statsd, datadog")))
+    func statsdClients() throws {
+        let port = freePort()
+        let out = NSTemporaryDirectory() + "edgetop-statsd-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let edgetop = try #require(BackgroundProcess("/bin/sh", ["-c",
+            "\(edgetopBinary()) snapshot --format json --view nodes --duration 4 --statsd 127.0.0.1:\(port),region=WEU,site=fra1 > \(out)"]))
+        usleep(1_000_000)
+        let sender = """
+        import json, math, random, time, statsd
+        from datadog import DogStatsd
+        rng = random.Random(3)
+        c = statsd.StatsClient('127.0.0.1', \(port))
+        d = DogStatsd(host='127.0.0.1', port=\(port))
+        plain, tagged = [], []
+        for i in range(3000):
+            v = round(rng.lognormvariate(3.4, 0.6), 3)
+            plain.append(v); c.timing('api.latency', v)
+            w = round(rng.lognormvariate(4.2, 0.3), 3)
+            tagged.append(w); d.distribution('llm.e2e', w, tags=['region:WEU', 'site:fra1', 'node:fra1-n07', 'model:llama'])
+            if i % 500 == 0: time.sleep(0.01)
+        d.gauge('gpu.util', 64, tags=['node:fra1-n07', 'gpu:0'])
+        d.flush()
+        def q(xs, p):
+            xs = sorted(xs); return xs[max(1, math.ceil(p * len(xs))) - 1]
+        print(json.dumps({'statsd': [q(plain, .5), q(plain, .99), len(plain)], 'fra1-n07': [q(tagged, .5), q(tagged, .99), len(tagged)]}))
+        """
+        let sent = spawn(Self.python!, ["-c", sender])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        #expect(edgetop.wait(timeout: 20) == 0)
+        let exact = try #require(try JSONSerialization.jsonObject(with: Data(sent.stdout.utf8)) as? [String: [Double]])
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        let n = nodes(try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]))
+        for (id, e) in exact {
+            let latency = try #require(n[id]?["latency_ms"] as? [String: Any], "\(id) missing")
+            let p50 = latency["p50"] as? Double ?? .nan, p99 = latency["p99"] as? Double ?? .nan
+            #expect(latency["count"] as? Int == Int(e[2]), "\(id): every timing arrives over loopback")
+            #expect(abs(p50 - e[0]) / e[0] <= 0.01, "\(id) p50 \(p50) vs \(e[0])")
+            #expect(abs(p99 - e[1]) / e[1] <= 0.01, "\(id) p99 \(p99) vs \(e[1])")
+        }
+        #expect(n["fra1-n07"]?["gpu_util_pct"] as? Double == 64)
+    }
+
+    static let nodeExporter = ["/usr/bin/prometheus-node-exporter", "/usr/sbin/prometheus-node-exporter"]
+        .first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test("Debian's node_exporter: up while it runs, DOWN once it is killed mid-run", .enabled(if: nodeExporter != nil))
+    func nodeExporterKilled() throws {
+        let port = freePort()
+        let exporter = try #require(BackgroundProcess(Self.nodeExporter!, ["--web.listen-address=127.0.0.1:\(port)"]))
+        #expect(waitForPort(port), "\(exporter.log)")
+        let out = NSTemporaryDirectory() + "edgetop-ne-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let edgetop = try #require(BackgroundProcess("/bin/sh", ["-c",
+            "\(edgetopBinary()) snapshot --format json --view nodes --duration 5 --scrape http://127.0.0.1:\(port)/metrics,region=WEU,site=lab,node=lab-n01,interval=0.5 > \(out)"]))
+        usleep(2_000_000)
+        exporter.stop()
+        #expect(edgetop.wait(timeout: 20) == 0)
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let node = try #require(nodes(o)["lab-n01"])
+        #expect(node["health"] as? String == "DOWN")
+        #expect((node["reason"] as? String)?.hasPrefix("unreachable") == true)
+        let sources = try #require(o["sources"] as? [[String: Any]])
+        #expect((sources.first?["reads"] as? Int ?? 0) >= 2, "it was scraped while it ran")
+        #expect((sources.first?["failures"] as? Int ?? 0) >= 1)
+    }
+}
