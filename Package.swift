@@ -25,14 +25,20 @@ let package = Package(
             path: "Modules/CNCursesW",
             providers: [.apt(["libncurses-dev"])]
         ),
+        // zlib, for gzip request bodies (OTLP/HTTP).
+        .systemLibrary(
+            name: "CZlib",
+            path: "Modules/CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // Values: samples, histogram, health states, latency tiers. No dependencies.
         .target(name: "EdgeCore", swiftSettings: strict),
         // Files from Assets/, compiled in so a lone binary works anywhere (generated).
         .target(name: "EdgeAssets", swiftSettings: strict),
         // Region queues, sliding windows, health rules, immutable snapshots.
         .target(name: "EdgeCollector", dependencies: ["EdgeCore"], swiftSettings: strict),
-        // Where samples come from: the simulated fleet and JSONL replay.
-        .target(name: "EdgeSources", dependencies: ["EdgeCollector", "EdgeAssets"], swiftSettings: strict),
+        // Where samples come from: the simulated fleet, JSONL replay, scrapes, StatsD, OTLP.
+        .target(name: "EdgeSources", dependencies: ["EdgeCollector", "EdgeAssets", "CZlib"], swiftSettings: strict),
         // Pure presentation: view model, formats, cell grid, UI state machine.
         .target(name: "EdgeViews", dependencies: ["EdgeCollector", "EdgeAssets"], swiftSettings: strict),
         // The curses backend: the only code that touches the terminal.

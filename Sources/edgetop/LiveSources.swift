@@ -7,21 +7,29 @@ import Foundation
 final class LiveSources {
     private let scraper: Scraper?
     private let statsd: StatsDReceiver?
+    private let otlp: OTLPReceiver?
 
     init(options: SourceOptions, collector: Collector) throws {
         let targets = try options.scrapeTargets()
         scraper = targets.isEmpty ? nil : Scraper(targets: targets, collector: collector)
         statsd = try options.statsdOptions().map { StatsDReceiver(options: $0, collector: collector) }
+        do { otlp = try options.otlp.map { try OTLPReceiver(argument: $0, collector: collector) } } catch {
+            throw UserError(description: "\(error)")
+        }
     }
 
     func start() throws {
-        do { try statsd?.start() } catch { throw UserError(description: "\(error)") }
+        do {
+            try statsd?.start()
+            try otlp?.start()
+        } catch { throw UserError(description: "\(error)") }
         scraper?.start()
     }
 
     func stop() {
         scraper?.stop()
         statsd?.stop()
+        otlp?.stop()
     }
 
     /// One line per source in trouble, for the status bar.
@@ -36,6 +44,6 @@ final class LiveSources {
     }
 
     var stats: [SourceStats] {
-        (scraper?.sourceStats() ?? []) + (statsd.map { [$0.sourceStats()] } ?? [])
+        (scraper?.sourceStats() ?? []) + (statsd.map { [$0.sourceStats()] } ?? []) + (otlp.map { [$0.sourceStats()] } ?? [])
     }
 }

@@ -32,6 +32,10 @@ struct SourceOptions: ParsableArguments {
                                valueName: "HOST:PORT[,region=R,site=S,node=N]"))
     var statsd: String?
 
+    @Option(help: ArgumentHelp("Receive OTLP/HTTP JSON metrics on POST /v1/metrics (host.name / edgetop.* resource attributes place them).",
+                               valueName: "HOST:PORT[,region=R,site=S,node=N]"))
+    var otlp: String?
+
     func validate() throws {
         guard window.isFinite, window >= 1, window <= 86_400 else { throw ValidationError("--window must be between 1 and 86400 seconds") }
         guard rate.isFinite, rate >= 0, rate <= 50_000_000 else { throw ValidationError("--rate must be between 0 and 50000000") }
@@ -45,6 +49,9 @@ struct SourceOptions: ParsableArguments {
         if let statsd {
             do { _ = try StatsDOptions(argument: statsd) } catch { throw ValidationError("\(error)") }
         }
+        if let otlp {
+            do { _ = try OTLPReceiver(argument: otlp, collector: Collector()) } catch { throw ValidationError("\(error)") }
+        }
     }
 
     func collectorConfig() -> CollectorConfig {
@@ -52,7 +59,7 @@ struct SourceOptions: ParsableArguments {
     }
 
     /// Sources other than the simulator replace it.
-    var hasLiveSources: Bool { !scrapes.isEmpty || statsd != nil }
+    var hasLiveSources: Bool { !scrapes.isEmpty || statsd != nil || otlp != nil }
 
     func statsdOptions() throws -> StatsDOptions? {
         guard let statsd else { return nil }
@@ -73,6 +80,7 @@ struct SourceOptions: ParsableArguments {
             var parts: [String] = []
             if !scrapes.isEmpty { parts.append("\(scrapes.count) scrape target\(scrapes.count == 1 ? "" : "s")") }
             if let statsd { parts.append("statsd \(statsd.split(separator: ",").first ?? "")") }
+            if let otlp { parts.append("otlp \(otlp.split(separator: ",").first ?? "")") }
             return parts.joined(separator: " + ")
         }
         return "simulator seed \(seed)"

@@ -123,6 +123,31 @@ struct LiveSourcesTests {
         #expect(n["fra1-n07"]?["gpu_util_pct"] as? Double == 64)
     }
 
+    @Test("OTLP/HTTP JSON from the real OpenTelemetry SDK: exponential-histogram quantiles within 1 % of exact",
+          .enabled(if: pythonHas("opentelemetry.exporter.otlp.json.http")))
+    func otlpSDK() throws {
+        let port = freePort()
+        let out = NSTemporaryDirectory() + "edgetop-otlp-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let edgetop = try #require(BackgroundProcess("/bin/sh", ["-c",
+            "\(edgetopBinary()) snapshot --format json --view nodes --duration 6 --interval 10 --otlp 127.0.0.1:\(port) > \(out)"]))
+        #expect(waitForPort(port))
+        let sent = spawn(Self.python!, [Self.scripts.appendingPathComponent("otlp_sender.py").path, "http://127.0.0.1:\(port)/v1/metrics"])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        #expect(edgetop.wait(timeout: 20) == 0)
+        let exact = try #require(try JSONSerialization.jsonObject(with: Data(sent.stdout.utf8)) as? [String: Double])
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(try String(contentsOfFile: out, encoding: .utf8).utf8)) as? [String: Any])
+        let node = try #require(nodes(o)["otel-n01"], "\(o)")
+        #expect(node["region"] as? String == "WEU" && node["site"] as? String == "fra1")
+        let latency = try #require(node["latency_ms"] as? [String: Any])
+        #expect(latency["count"] as? Double == exact["count"])
+        #expect(latency["bucket_bounded"] as? Bool == false, "scale ≥ 6: within the sender's precision")
+        for key in ["p50", "p99"] {
+            let got = latency[key] as? Double ?? .nan, want = exact[key] ?? .nan
+            #expect(abs(got - want) / want <= 0.01, "\(key): \(got) vs exact \(want)")
+        }
+    }
+
     static let nodeExporter = ["/usr/bin/prometheus-node-exporter", "/usr/sbin/prometheus-node-exporter"]
         .first { FileManager.default.isExecutableFile(atPath: $0) }
 
