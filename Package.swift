@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // Only for `edgetop bench`, to compare our histogram against a well-known one.
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
+        // YAML for --config (small: libyaml plus a Swift layer).
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // libncursesw, wide-character API. Only EdgeTerminal imports it.
@@ -38,7 +40,8 @@ let package = Package(
         // Region queues, sliding windows, health rules, immutable snapshots.
         .target(name: "EdgeCollector", dependencies: ["EdgeCore"], swiftSettings: strict),
         // Where samples come from: the simulated fleet, JSONL replay, scrapes, StatsD, OTLP.
-        .target(name: "EdgeSources", dependencies: ["EdgeCollector", "EdgeAssets", "CZlib"], swiftSettings: strict),
+        .target(name: "EdgeSources", dependencies: ["EdgeCollector", "EdgeAssets", "CZlib",
+                                                    .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         // Pure presentation: view model, formats, cell grid, UI state machine.
         .target(name: "EdgeViews", dependencies: ["EdgeCollector", "EdgeAssets"], swiftSettings: strict),
         // The curses backend: the only code that touches the terminal.

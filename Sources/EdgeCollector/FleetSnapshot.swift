@@ -42,6 +42,9 @@ public struct NodeStatus: Sendable, Equatable {
     /// Seconds since the node's last sample (NaN: never reported).
     public var ageS: Double
     public var gpus: [GPUStatus]
+    /// Host load average and memory in use, from node_exporter (NaN without it).
+    public var load1: Double = .nan
+    public var memUsedPct: Double = .nan
 }
 
 /// What kind of group a `GroupStatus` summarises.

@@ -81,11 +81,14 @@ enum HealthRules {
         }
 
         let p = n.placement
-        return NodeStatus(id: p.nodeID, site: p.siteID, region: p.regionID, health: state, reason: reason,
+        var status = NodeStatus(id: p.nodeID, site: p.siteID, region: p.regionID, health: state, reason: reason,
                           tierMs: p.tierMs, latency: latency, distribution: distribution, rps: rps,
                           errorRatio: errorRatio, gpuUtilPct: utilN > 0 ? utilSum / Double(utilN) : .nan,
                           gpuTempMaxC: tempMax.isFinite ? tempMax : .nan,
                           gpuMemUsedMiB: memUsed, gpuMemTotalMiB: memTotal, ageS: age, gpus: gpus)
+        status.load1 = n.load1
+        status.memUsedPct = n.memUsedPct
+        return status
     }
 }
 

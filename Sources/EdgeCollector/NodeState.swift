@@ -27,6 +27,9 @@ final class NodeState {
     var gpus: [GPUState]
     /// Last `up` value (NaN until a source says).
     var up = Double.nan
+    /// Host figures from node_exporter (NaN when no source reports them).
+    var load1 = Double.nan
+    var memUsedPct = Double.nan
     var lastSeen = -Double.infinity
     /// Last problem a source reported for this node (a failed scrape), shown to the operator.
     var lastError: String?
@@ -84,6 +87,12 @@ final class NodeState {
             case .errors:
                 guard s.value.isFinite && s.value >= 0 else { return false }
                 errorsCurrent &+= UInt64(s.value) &* UInt64(s.weight)
+            case .load1:
+                guard s.value.isFinite && s.value >= 0 else { return false }
+                load1 = s.value
+            case .memUsedPct:
+                guard s.value.isFinite && s.value >= 0 && s.value <= 100 else { return false }
+                memUsedPct = s.value
             default: return false
             }
         }

@@ -31,6 +31,10 @@ public enum Metric: UInt8, Sendable, CaseIterable {
     case up
     /// Failed requests (each sample counts `value` errors).
     case errors
+    /// Host 1-minute load average (node_exporter `node_load1`).
+    case load1
+    /// Host memory in use, percent (node_exporter MemTotal − MemAvailable).
+    case memUsedPct
 
     /// The name used in replay files and JSON.
     public var name: String {
@@ -46,6 +50,8 @@ public enum Metric: UInt8, Sendable, CaseIterable {
         case .throttleReasons: "throttle_reasons"
         case .up: "up"
         case .errors: "errors"
+        case .load1: "load1"
+        case .memUsedPct: "mem_used_pct"
         }
     }
 
@@ -58,7 +64,7 @@ public enum Metric: UInt8, Sendable, CaseIterable {
     public var isPerGPU: Bool {
         switch self {
         case .gpuUtil, .gpuTempC, .gpuMemUsedMiB, .gpuMemTotalMiB, .gpuPowerW, .xid, .throttleReasons: true
-        case .latencyMs, .latencyBucketMs, .up, .errors: false
+        case .latencyMs, .latencyBucketMs, .up, .errors, .load1, .memUsedPct: false
         }
     }
 }

@@ -214,8 +214,10 @@ public enum Screen {
         let health = "\(node.health.label)\(node.reason.isEmpty ? "" : ": " + node.reason)"
         g.put(health, x: 1, y: y, style: CellStyle(Tone.of(node.health), bold: true), maxWidth: g.width - 2)
         y += 1
-        let facts1 = "tier <\(Int(node.tierMs))ms · \(Formatting.rate(node.rps)) req/s · errors \(Formatting.fixed(node.errorRatio * 100, 1))% · "
+        var facts1 = "tier <\(Int(node.tierMs))ms · \(Formatting.rate(node.rps)) req/s · errors \(Formatting.fixed(node.errorRatio * 100, 1))% · "
             + "\(Formatting.count(l.count)) requests in \(Int(state.snapshot?.windowSeconds ?? 0))s window"
+        if node.load1.isFinite { facts1 += " · load \(Formatting.fixed(node.load1, 2))" }
+        if node.memUsedPct.isFinite { facts1 += " · mem \(Formatting.pct(node.memUsedPct))%" }
         g.put(facts1, x: 1, y: y, style: CellStyle(.plain), maxWidth: g.width - 2)
         y += 1
         var x = 1

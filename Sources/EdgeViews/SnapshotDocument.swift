@@ -139,6 +139,7 @@ public struct SnapshotDocument {
             ("gpu_mem_used_mib", { $0.number(n.gpuMemUsedMiB) }), ("gpu_mem_total_mib", { $0.number(n.gpuMemTotalMiB) }),
             ("rps", { $0.number(n.rps) }), ("error_ratio", { $0.number(n.errorRatio) }),
             ("latency_ms", { latency(&$0, n.latency) }), ("age_s", { $0.number(n.ageS) }),
+            ("load1", { $0.number(n.load1) }), ("mem_used_pct", { $0.number(n.memUsedPct) }),
             ("gpus", { w in w.array(n.gpus) { w, g in
                 w.object([
                     ("index", { $0.number(g.index) }), ("util_pct", { $0.number(g.utilPct) }),

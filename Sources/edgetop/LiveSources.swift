@@ -13,7 +13,7 @@ final class LiveSources {
         let targets = try options.scrapeTargets()
         scraper = targets.isEmpty ? nil : Scraper(targets: targets, collector: collector)
         statsd = try options.statsdOptions().map { StatsDReceiver(options: $0, collector: collector) }
-        do { otlp = try options.otlp.map { try OTLPReceiver(argument: $0, collector: collector) } } catch {
+        do { otlp = try options.otlpArgument().map { try OTLPReceiver(argument: $0, collector: collector) } } catch {
             throw UserError(description: "\(error)")
         }
     }

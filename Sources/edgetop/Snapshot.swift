@@ -63,6 +63,7 @@ struct Snapshot: ParsableCommand {
     }
 
     func run() throws {
+        _ = try source.fleetConfig()  // an invalid file stops here: FILE:LINE: reason, exit 2
         let parsedChecks: [SnapshotCheck]
         do { parsedChecks = try checks.map(SnapshotCheck.init) } catch { throw UserError(description: "\(error)") }
         let collector = Collector(config: source.collectorConfig())

@@ -11,8 +11,8 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "Simulated request latency samples per second, fleet-wide (GPU gauges come on top).")
     var rate: Double = 100_000
 
-    @Option(help: "Sliding window for latency and rates, seconds.")
-    var window: Double = 60
+    @Option(help: "Sliding window for latency and rates, seconds (default 60, or the config file's).")
+    var window: Double?
 
     @Option(help: "Expected seconds between a node's reports; 3 missed intervals make it STALE (default: 1 for the simulator, 10 for --replay).")
     var interval: Double?
@@ -36,8 +36,19 @@ struct SourceOptions: ParsableArguments {
                                valueName: "HOST:PORT[,region=R,site=S,node=N]"))
     var otlp: String?
 
+    @Option(help: "YAML file with scrape targets, placement rules, StatsD and OTLP listeners (see README).")
+    var config: String?
+
+    /// The config file, parsed (nil without --config).
+    func fleetConfig() throws -> FleetConfig? {
+        guard let config else { return nil }
+        do { return try FleetConfig(path: config) } catch { throw UserError(description: "\(error)") }
+    }
+
+    var effectiveWindow: Double { window ?? (try? fleetConfig())??.window ?? 60 }
+
     func validate() throws {
-        guard window.isFinite, window >= 1, window <= 86_400 else { throw ValidationError("--window must be between 1 and 86400 seconds") }
+        if let window, !(window.isFinite && window >= 1 && window <= 86_400) { throw ValidationError("--window must be between 1 and 86400 seconds") }
         guard rate.isFinite, rate >= 0, rate <= 50_000_000 else { throw ValidationError("--rate must be between 0 and 50000000") }
         if let interval, !(interval.isFinite && interval > 0 && interval <= 3600) {
             throw ValidationError("--interval must be between 0 and 3600 seconds")
@@ -55,22 +66,27 @@ struct SourceOptions: ParsableArguments {
     }
 
     func collectorConfig() -> CollectorConfig {
-        CollectorConfig(windowSeconds: window, intervalSeconds: interval ?? (replay != nil ? 10 : scrapeInterval))
+        let fromFile = (try? fleetConfig()) ?? nil
+        return CollectorConfig(windowSeconds: effectiveWindow,
+                               intervalSeconds: interval ?? fromFile?.interval ?? (replay != nil ? 10 : scrapeInterval))
     }
 
     /// Sources other than the simulator replace it.
-    var hasLiveSources: Bool { !scrapes.isEmpty || statsd != nil || otlp != nil }
+    var hasLiveSources: Bool { !scrapes.isEmpty || statsd != nil || otlp != nil || config != nil }
 
     func statsdOptions() throws -> StatsDOptions? {
-        guard let statsd else { return nil }
+        guard let statsd else { return try fleetConfig()?.statsd }
         do { return try StatsDOptions(argument: statsd) } catch { throw UserError(description: "\(error)") }
     }
+
+    func otlpArgument() throws -> String? { try otlp ?? fleetConfig()?.otlp }
 
     var scrapeInterval: Double { 1 }
 
     func scrapeTargets() throws -> [ScrapeTarget] {
+        let fromFile = try fleetConfig()?.scrape ?? []
         do {
-            return try scrapes.map { try ScrapeTarget(argument: $0, defaultInterval: interval ?? scrapeInterval) }
+            return try scrapes.map { try ScrapeTarget(argument: $0, defaultInterval: interval ?? scrapeInterval) } + fromFile
         } catch { throw UserError(description: "\(error)") }
     }
 
@@ -81,6 +97,7 @@ struct SourceOptions: ParsableArguments {
             if !scrapes.isEmpty { parts.append("\(scrapes.count) scrape target\(scrapes.count == 1 ? "" : "s")") }
             if let statsd { parts.append("statsd \(statsd.split(separator: ",").first ?? "")") }
             if let otlp { parts.append("otlp \(otlp.split(separator: ",").first ?? "")") }
+            if let config { parts.append(URL(fileURLWithPath: config).lastPathComponent) }
             return parts.joined(separator: " + ")
         }
         return "simulator seed \(seed)"

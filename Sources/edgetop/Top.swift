@@ -45,6 +45,7 @@ struct Top: ParsableCommand {
 
     func run() throws {
         let keyMap = try loadKeyMap()
+        _ = try source.fleetConfig()  // before the screen changes: FILE:LINE: reason, exit 2
         let env = ProcessInfo.processInfo.environment
         let noColor = noColor || !(env["NO_COLOR"] ?? "").isEmpty
         // The terminal is checked before any heavy work, so a pipe fails at once.

@@ -34,6 +34,29 @@ struct ScrapeMapperTests {
         #expect(Set(out.filter { $0.metric == .gpuUtil }.map(\.gpu)) == [0, 1])
     }
 
+    @Test("placement rules: node, site and region from labels")
+    func labelPlacement() {
+        var m = ScrapeMapper(defaultNode: "target", nodeLabels: ["instance_host"])
+        m.siteLabel = "pop"
+        m.regionLabel = "zone"
+        let out = m.map(parse("DCGM_FI_DEV_GPU_UTIL{gpu=\"0\",instance_host=\"ams1-n02\",pop=\"ams1\",zone=\"WEU\"} 50\n"))
+        #expect(out == [MappedSample(node: "ams1-n02", site: "ams1", region: "WEU", metric: .gpuUtil, value: 50)])
+    }
+
+    @Test("node_exporter: host load and memory in use")
+    func nodeExporter() throws {
+        var m = ScrapeMapper(defaultNode: "host-a")
+        let text = try fixture("node_exporter/node_exporter_1.5.0.prom")
+        let out = m.map(parse(text))
+        let values = Dictionary(uniqueKeysWithValues: out.map { ($0.metric, $0.value) })
+        let r = parse(text).families
+        func v(_ name: String) -> Double { r.first { $0.name == name }!.samples[0].value }
+        #expect(values[.load1] == v("node_load1"))
+        let used = (v("node_memory_MemTotal_bytes") - v("node_memory_MemAvailable_bytes")) / v("node_memory_MemTotal_bytes") * 100
+        #expect(values[.memUsedPct] == used)
+        #expect(Set(out.map(\.node)) == ["host-a"])
+    }
+
     @Test("DCGM blank sentinels and NaN are not data")
     func sentinels() {
         var m = ScrapeMapper(defaultNode: "n")

@@ -168,6 +168,8 @@ struct LiveSourcesTests {
         let node = try #require(nodes(o)["lab-n01"])
         #expect(node["health"] as? String == "DOWN")
         #expect((node["reason"] as? String)?.hasPrefix("unreachable") == true)
+        #expect((node["load1"] as? Double ?? -1) >= 0, "load from the scrapes before it died")
+        #expect((0...100).contains(node["mem_used_pct"] as? Double ?? -1))
         let sources = try #require(o["sources"] as? [[String: Any]])
         #expect((sources.first?["reads"] as? Int ?? 0) >= 2, "it was scraped while it ran")
         #expect((sources.first?["failures"] as? Int ?? 0) >= 1)

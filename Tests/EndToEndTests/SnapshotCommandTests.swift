@@ -74,6 +74,17 @@ struct SnapshotCommandTests {
         #expect(r.stdout.isEmpty)
     }
 
+    @Test("an invalid --config exits 2 with FILE:LINE: reason")
+    func badConfig() {
+        let path = temporaryFile("scrape:\n  - url: http://127.0.0.1:9/metrics\n    timeout: never\n", suffix: ".yml")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = spawn(bin, ["snapshot", "--config", path, "--duration", "1"])
+        #expect(r.status == 2)
+        #expect(r.stderr == "edgetop: \(path):3: scrape[0].timeout must be a number of seconds above 0\n")
+        let missing = spawn(bin, ["snapshot", "--config", "/nonexistent/edge.yml"])
+        #expect(missing.status == 2 && missing.stderr.contains("/nonexistent/edge.yml:0: cannot read the file"))
+    }
+
     @Test("--help works on every command")
     func help() {
         for args in [["--help"], ["snapshot", "--help"], ["bench", "--help"], ["top", "--help"]] {

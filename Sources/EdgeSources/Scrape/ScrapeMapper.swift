@@ -3,13 +3,18 @@ import EdgeCore
 /// A fleet sample from a scrape, before its node is resolved to a `NodeRef`.
 public struct MappedSample: Sendable, Equatable {
     public var node: String
+    /// Site and region from labels, when the target is told to read them.
+    public var site: String? = nil
+    public var region: String? = nil
     public var metric: Metric
     public var value: Double
     public var gpu: UInt8
     public var weight: UInt32
 
-    public init(node: String, metric: Metric, value: Double, gpu: UInt8 = 0, weight: UInt32 = 1) {
-        self.node = node; self.metric = metric; self.value = value; self.gpu = gpu; self.weight = weight
+    public init(node: String, site: String? = nil, region: String? = nil, metric: Metric, value: Double,
+                gpu: UInt8 = 0, weight: UInt32 = 1) {
+        self.node = node; self.site = site; self.region = region
+        self.metric = metric; self.value = value; self.gpu = gpu; self.weight = weight
     }
 }
 
@@ -23,6 +28,8 @@ public struct ScrapeMapper {
     public var defaultNode: String
     /// Take the node from this label when a sample has it (dcgm-exporter's `Hostname`).
     public var nodeLabels: [String]
+    public var siteLabel: String?
+    public var regionLabel: String?
 
     private var previous: [String: Double] = [:]
 
@@ -65,7 +72,21 @@ public struct ScrapeMapper {
         var used: [String: Double] = [:], free: [String: Double] = [:]
         var seen: [String: Double] = [:]
         var buckets: [Double: [MetricSample]] = [:]
+        var memTotal: [String: Double] = [:], memAvailable: [String: Double] = [:]
         for family in exposition.families {
+            // node_exporter: host load and memory.
+            switch family.name {
+            case "node_load1":
+                for s in family.samples where s.value.isFinite { out.append(MappedSample(node: node(of: s), metric: .load1, value: s.value)) }
+                continue
+            case "node_memory_MemTotal_bytes":
+                for s in family.samples { memTotal[node(of: s)] = s.value }
+                continue
+            case "node_memory_MemAvailable_bytes":
+                for s in family.samples { memAvailable[node(of: s)] = s.value }
+                continue
+            default: break
+            }
             var isHistogram = false
             for s in family.samples {
                 if let factor = Self.latencyBuckets[s.name.replacingOccurrences(of: ":", with: "_")] {
@@ -100,10 +121,31 @@ public struct ScrapeMapper {
                   !out.contains(where: { $0.metric == .gpuMemTotalMiB && $0.node == parts[0] && $0.gpu == g }) else { continue }
             out.append(MappedSample(node: String(parts[0]), metric: .gpuMemTotalMiB, value: u + f, gpu: g))
         }
+        for (n, total) in memTotal where total > 0 {
+            guard let available = memAvailable[n], available >= 0, available <= total else { continue }
+            out.append(MappedSample(node: n, metric: .memUsedPct, value: (total - available) / total * 100))
+        }
         for (factor, samples) in buckets { histogram(samples, factor: factor, into: &out, seen: &seen) }
         tritonMeans(seen, into: &out)
         for (k, v) in seen { previous[k] = v }
+        if siteLabel != nil || regionLabel != nil { place(&out, exposition) }
         return out
+    }
+
+    /// Site and region per node, from the first sample of that node carrying the labels.
+    func place(_ out: inout [MappedSample], _ exposition: Exposition) {
+        var sites: [String: String] = [:], regions: [String: String] = [:]
+        for f in exposition.families {
+            for s in f.samples {
+                let n = node(of: s)
+                if let l = siteLabel, sites[n] == nil, let v = s.label(l), !v.isEmpty { sites[n] = v }
+                if let l = regionLabel, regions[n] == nil, let v = s.label(l), !v.isEmpty { regions[n] = v }
+            }
+        }
+        for i in out.indices {
+            out[i].site = sites[out[i].node]
+            out[i].region = regions[out[i].node]
+        }
     }
 
     static func key(_ s: MetricSample, node: String) -> String {

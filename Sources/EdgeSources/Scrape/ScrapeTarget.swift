@@ -10,6 +10,11 @@ public struct ScrapeTarget: Sendable, Equatable {
     public var interval: Double
     public var timeout: Double
     public var tierMs: Double
+    /// Labels that name a sample's node (dcgm-exporter's `Hostname`); the first present wins.
+    public var nodeLabels: [String] = ["Hostname", "hostname"]
+    /// Labels that name a node's site and region, when a target serves several (config only).
+    public var siteLabel: String?
+    public var regionLabel: String?
 
     public struct ParseError: Error, CustomStringConvertible {
         public var description: String

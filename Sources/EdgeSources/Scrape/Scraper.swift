@@ -32,8 +32,8 @@ public final class Scraper: @unchecked Sendable {
         _ = collector.register(targets.map { Self.placement($0, node: $0.node) })
     }
 
-    static func placement(_ t: ScrapeTarget, node: String) -> NodePlacement {
-        NodePlacement(regionID: t.region, siteID: t.site, nodeID: node, tierMs: t.tierMs)
+    static func placement(_ t: ScrapeTarget, node: String, site: String? = nil, region: String? = nil) -> NodePlacement {
+        NodePlacement(regionID: region ?? t.region, siteID: site ?? t.site, nodeID: node, tierMs: t.tierMs)
     }
 
     /// Starts one loop per target.
@@ -71,7 +71,11 @@ public final class Scraper: @unchecked Sendable {
     struct TargetState {
         var mapper: ScrapeMapper
         var refs: [String: NodeRef] = [:]
-        init(target: ScrapeTarget) { mapper = ScrapeMapper(defaultNode: target.node) }
+        init(target: ScrapeTarget) {
+            mapper = ScrapeMapper(defaultNode: target.node, nodeLabels: target.nodeLabels)
+            mapper.siteLabel = target.siteLabel
+            mapper.regionLabel = target.regionLabel
+        }
     }
 
     func scrape(_ t: ScrapeTarget, state: inout TargetState) async {
@@ -90,9 +94,11 @@ public final class Scraper: @unchecked Sendable {
             var nodes = Set(mapped.map(\.node))
             nodes.insert(t.node)
             var dropped = 0
+            var where_: [String: (site: String?, region: String?)] = [:]
+            for m in mapped where where_[m.node] == nil { where_[m.node] = (m.site, m.region) }
             for n in nodes where state.refs[n] == nil {
                 if state.refs.count >= Self.maxNodesPerTarget { dropped += 1; continue }
-                state.refs[n] = collector.register(Self.placement(t, node: n))
+                state.refs[n] = collector.register(Self.placement(t, node: n, site: where_[n]?.site, region: where_[n]?.region))
             }
             for n in nodes { if let r = state.refs[n] { batch.append(Sample(node: r, time: now, metric: .up, value: 1)) } }
             for m in mapped {

@@ -1,0 +1,56 @@
+import EdgeSources
+import Testing
+
+@Suite("YAML configuration")
+struct FleetConfigTests {
+    @Test("a full file: targets with placement rules, listeners, window and interval")
+    func valid() throws {
+        let c = try FleetConfig(yaml: """
+        window: 120
+        interval: 5
+        scrape:
+          - url: http://10.0.0.7:9400/metrics
+            region: WEU
+            site: fra1
+            node_labels: [Hostname]
+            interval: 10
+            timeout: 3
+            tier_ms: 100
+          - url: http://10.0.0.8:8000/metrics
+            region: WEU
+            site_label: pop
+            node: vllm-a
+        statsd: { listen: 127.0.0.1:8125, region: WEU, site: fra1 }
+        otlp:
+          listen: 127.0.0.1:4318
+          site: fra2
+        """)
+        #expect(c.window == 120 && c.interval == 5)
+        #expect(c.scrape.count == 2)
+        #expect(c.scrape[0].region == "WEU" && c.scrape[0].site == "fra1" && c.scrape[0].interval == 10 && c.scrape[0].timeout == 3)
+        #expect(c.scrape[0].tierMs == 100 && c.scrape[0].nodeLabels == ["Hostname"])
+        #expect(c.scrape[1].siteLabel == "pop" && c.scrape[1].node == "vllm-a" && c.scrape[1].interval == 5)
+        #expect(c.statsd?.port == 8125 && c.statsd?.site == "fra1")
+        #expect(c.otlp == "127.0.0.1:4318,site=fra2")
+    }
+
+    @Test("every invalid file names its line and the reason", arguments: [
+        ("scrape:\n  - url: http://x/m\n    interval: soon\n", 3, "interval must be a number"),
+        ("window: 60\ncolour: blue\n", 2, "unknown key \"colour\""),
+        ("scrape:\n  - region: WEU\n", 2, "has no url"),
+        ("scrape:\n  - url: ftp://x/m\n", 2, "http(s) URL"),
+        ("scrape: [\n", 2, "YAML"),
+        ("statsd:\n  listen: nowhere\n", 2, "HOST:PORT"),
+        ("- just\n- a list\n", 1, "top level must be a mapping"),
+    ])
+    func invalid(_ yaml: String, _ line: Int, _ reason: String) {
+        do {
+            _ = try FleetConfig(yaml: yaml, file: "edge.yml")
+            Issue.record("accepted: \(yaml)")
+        } catch let e as FleetConfig.Invalid {
+            #expect(e.line == line, "\(e)")
+            #expect(e.description.hasPrefix("edge.yml:\(line): "))
+            #expect(e.reason.contains(reason), "\(e)")
+        } catch { Issue.record("unexpected \(error)") }
+    }
+}
