@@ -18,12 +18,12 @@ struct Bench: ParsableCommand {
     @Flag(help: "Fewer iterations (a smoke run, figures less stable).")
     var quick = false
 
-    @Option(help: "Run one group only: memory, histogram, merge, ingest, view.")
+    @Option(help: "Run one group only: memory, histogram, merge, ingest, view, sources.")
     var only: String?
 
     func validate() throws {
-        if let only, !["memory", "histogram", "merge", "ingest", "view"].contains(only) {
-            throw ValidationError("--only takes memory, histogram, merge, ingest or view")
+        if let only, !["memory", "histogram", "merge", "ingest", "view", "sources"].contains(only) {
+            throw ValidationError("--only takes memory, histogram, merge, ingest, view or sources")
         }
     }
 
@@ -40,6 +40,7 @@ struct Bench: ParsableCommand {
         if wanted("merge") { merge(nodes: 4_400, rounds: 20 / min(scale, 4)) }
         if wanted("ingest") { try ingest(samples: 20_000_000 / scale) }
         if wanted("view") { try ViewBench.run(quick: quick) }
+        if wanted("sources") { try SourcesBench.run(quick: quick) }
     }
 
     // MARK: figures
@@ -208,7 +209,8 @@ func line(_ name: String, _ ours: Double, _ baseline: Double?, unit: String, goa
     func f(_ v: Double) -> String { v >= 100 ? String(Int(v.rounded())) : Formatting.fixed(v, v >= 10 ? 1 : 3) }
     var ratio = ""
     if let baseline, ours > 0, baseline > 0 {
-        ratio = Formatting.fixed(higherIsBetter ? ours / baseline : baseline / ours, 1) + "×"
+        let r = higherIsBetter ? ours / baseline : baseline / ours
+        ratio = Formatting.fixed(r, r < 1 ? 2 : 1) + "×"
     }
     print(pad(name, 44) + pad(f(ours) + " " + unit, 14) + pad(baseline.map { f($0) + " " + unit } ?? "-", 14) + pad(ratio, 8) + goal)
 }

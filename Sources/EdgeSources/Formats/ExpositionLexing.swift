@@ -1,77 +1,85 @@
-/// Character-level pieces of the exposition formats.
+/// Byte-level scanning of a sample line: names, labels and numbers are ASCII, so the hot path
+/// never builds `Character`s; only names and label values become Strings.
 struct Scanner {
-    let chars: [Character]
-    var i = 0
+    let bytes: ArraySlice<UInt8>
+    var i: Int
 
-    init(_ s: Substring) { chars = Array(s) }
+    init(_ line: ArraySlice<UInt8>) { bytes = line; i = line.startIndex }
 
-    var atEnd: Bool { i >= chars.count }
-    var peek: Character? { i < chars.count ? chars[i] : nil }
+    var atEnd: Bool { i >= bytes.endIndex }
+    var peek: UInt8? { i < bytes.endIndex ? bytes[i] : nil }
     mutating func advance() { i += 1 }
 
-    mutating func take(_ c: Character) -> Bool {
+    mutating func take(_ c: UInt8) -> Bool {
         if peek == c { i += 1; return true }
         return false
     }
 
+    static let space = UInt8(ascii: " "), quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+    static let open = UInt8(ascii: "{"), close = UInt8(ascii: "}"), comma = UInt8(ascii: ","), equals = UInt8(ascii: "=")
+    static let hash = UInt8(ascii: "#")
+
     mutating func metricName() -> String? {
         let start = i
-        while let c = peek, Names.isNameChar(c, first: i == start, colon: true) { i += 1 }
-        return i > start ? String(chars[start..<i]) : nil
+        while let c = peek, Names.isNameByte(c, first: i == start, colon: true) { i += 1 }
+        return i > start ? String(decoding: bytes[start..<i], as: UTF8.self) : nil
     }
 
     /// Up to the next space (or the end).
     mutating func token() -> String? {
         let start = i
-        while let c = peek, c != " " { i += 1 }
-        return i > start ? String(chars[start..<i]) : nil
+        while let c = peek, c != Scanner.space { i += 1 }
+        return i > start ? String(decoding: bytes[start..<i], as: UTF8.self) : nil
     }
 
     struct Failure: Error { var reason: String }
 
+    mutating func skipSpaces(_ om: Bool) { if !om { while peek == Scanner.space { i += 1 } } }
+
     /// `{name="value",...}`. OpenMetrics forbids a trailing comma; text 0.0.4 allows it.
     mutating func labels(openMetrics om: Bool) -> Result<[Label], Failure> {
-        guard take("{") else { return .failure(Failure(reason: "expected {")) }
+        guard take(Scanner.open) else { return .failure(Failure(reason: "expected {")) }
         var out: [Label] = []
-        if take("}") { return .success(out) }
+        if take(Scanner.close) { return .success(out) }
         while true {
-            if !om { while peek == " " { i += 1 } }
+            skipSpaces(om)
             let start = i
-            while let c = peek, Names.isNameChar(c, first: i == start, colon: false) { i += 1 }
+            while let c = peek, Names.isNameByte(c, first: i == start, colon: false) { i += 1 }
             guard i > start else { return .failure(Failure(reason: "invalid label name")) }
-            let name = String(chars[start..<i])
-            if !om { while peek == " " { i += 1 } }
-            guard take("=") else { return .failure(Failure(reason: "expected = after label \(name)")) }
-            if !om { while peek == " " { i += 1 } }
-            guard take("\"") else { return .failure(Failure(reason: "label value of \(name) must be quoted")) }
-            var value = ""
+            let name = String(decoding: bytes[start..<i], as: UTF8.self)
+            skipSpaces(om)
+            guard take(Scanner.equals) else { return .failure(Failure(reason: "expected = after label \(name)")) }
+            skipSpaces(om)
+            guard take(Scanner.quote) else { return .failure(Failure(reason: "label value of \(name) must be quoted")) }
+            var value: [UInt8] = []
             var closed = false
+            let valueStart = i
+            var plain = true  // no escapes: the value is one slice
             while let c = peek {
                 i += 1
-                if c == "\"" { closed = true; break }
-                if c == "\\" {
+                if c == Scanner.quote { closed = true; break }
+                if c == Scanner.backslash {
+                    if plain { value.append(contentsOf: bytes[valueStart..<(i - 1)]); plain = false }
                     guard let e = peek else { break }
                     i += 1
                     switch e {
-                    case "\\": value.append("\\")
-                    case "\"": value.append("\"")
-                    case "n": value.append("\n")
-                    default:  // unknown escapes stay as written, in both formats
-                        value.append("\\"); value.append(e)
+                    case Scanner.backslash: value.append(Scanner.backslash)
+                    case Scanner.quote: value.append(Scanner.quote)
+                    case UInt8(ascii: "n"): value.append(0x0A)
+                    default: value.append(Scanner.backslash); value.append(e)  // unknown escapes stay as written
                     }
-                } else if c == "\n" {
-                    return .failure(Failure(reason: "newline in label value"))
-                } else {
+                } else if !plain {
                     value.append(c)
                 }
             }
             guard closed else { return .failure(Failure(reason: "unterminated label value of \(name)")) }
-            out.append(Label(name, value))
-            if !om { while peek == " " { i += 1 } }
-            if take("}") { return .success(out) }
-            guard take(",") else { return .failure(Failure(reason: "expected , or } after label \(name)")) }
-            if !om { while peek == " " { i += 1 } }
-            if take("}") {
+            let text = plain ? String(decoding: bytes[valueStart..<(i - 1)], as: UTF8.self) : String(decoding: value, as: UTF8.self)
+            out.append(Label(name, text))
+            skipSpaces(om)
+            if take(Scanner.close) { return .success(out) }
+            guard take(Scanner.comma) else { return .failure(Failure(reason: "expected , or } after label \(name)")) }
+            skipSpaces(om)
+            if take(Scanner.close) {
                 if om { return .failure(Failure(reason: "trailing comma in labels")) }
                 return .success(out)
             }
@@ -80,7 +88,7 @@ struct Scanner {
 
     /// ` # {labels} value [timestamp]` after a sample (the leading space already taken).
     mutating func exemplar() -> Result<Exemplar, Failure> {
-        guard take("#"), take(" "), peek == "{" else { return .failure(Failure(reason: "invalid exemplar")) }
+        guard take(Scanner.hash), take(Scanner.space), peek == Scanner.open else { return .failure(Failure(reason: "invalid exemplar")) }
         let labels: [Label]
         switch self.labels(openMetrics: true) {
         case .success(let l): labels = l
@@ -88,11 +96,11 @@ struct Scanner {
         }
         let runes = labels.reduce(0) { $0 + $1.name.unicodeScalars.count + $1.value.unicodeScalars.count }
         guard runes <= 128 else { return .failure(Failure(reason: "exemplar labels longer than 128 characters")) }
-        guard take(" "), let v = token(), let value = Numbers.parse(v, openMetrics: true) else {
+        guard take(Scanner.space), let v = token(), let value = Numbers.parse(v, openMetrics: true) else {
             return .failure(Failure(reason: "exemplar needs a value"))
         }
         var timestamp: Double?
-        if take(" ") {
+        if take(Scanner.space) {
             guard let t = token(), let ts = Numbers.parse(t, openMetrics: true), ts.isFinite else {
                 return .failure(Failure(reason: "invalid exemplar timestamp"))
             }
@@ -104,15 +112,15 @@ struct Scanner {
 }
 
 enum Names {
-    static func isNameChar(_ c: Character, first: Bool, colon: Bool) -> Bool {
-        guard let a = c.asciiValue else { return false }
+    @inline(__always)
+    static func isNameByte(_ a: UInt8, first: Bool, colon: Bool) -> Bool {
         if (a >= 65 && a <= 90) || (a >= 97 && a <= 122) || a == 95 { return true }
         if colon && a == 58 { return true }
         return !first && a >= 48 && a <= 57
     }
 
     static func isMetricName(_ s: String) -> Bool {
-        !s.isEmpty && s.enumerated().allSatisfy { isNameChar($0.element, first: $0.offset == 0, colon: true) }
+        !s.isEmpty && s.utf8.enumerated().allSatisfy { isNameByte($0.element, first: $0.offset == 0, colon: true) }
     }
 
     /// Suffixes a sample name may add to its family name, per type.

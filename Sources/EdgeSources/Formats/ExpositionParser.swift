@@ -13,17 +13,16 @@ public struct ExpositionParser {
         self.strict = strict
     }
 
-    /// Parses a whole exposition. Input that is not UTF-8 is decoded with replacement
-    /// characters, which then fail name validation or stay inside label values as data.
-    public func parse(_ bytes: [UInt8]) -> Exposition {
-        parse(String(decoding: bytes, as: UTF8.self))
-    }
+    public func parse(_ text: String) -> Exposition { parse(Array(text.utf8)) }
 
-    public func parse(_ text: String) -> Exposition {
+    /// Parses a whole exposition, working on bytes: names and numbers are ASCII, and text that
+    /// is not UTF-8 is decoded with replacement characters, which then fail name validation or
+    /// stay inside label values as data.
+    public func parse(_ bytes: [UInt8]) -> Exposition {
         var state = ParseState(format: format, strict: strict)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
         // A final newline ends the last line; it does not start an empty one.
-        if lines.last == "" { lines.removeLast() }
+        if lines.last?.isEmpty == true { lines.removeLast() }
         for (i, line) in lines.enumerated() {
             state.line = i + 1
             state.consume(line)
@@ -57,13 +56,13 @@ struct ParseState {
         errors.append(ExpositionError(line: line, reason: reason))
     }
 
-    mutating func consume(_ raw: Substring) {
+    mutating func consume(_ raw: ArraySlice<UInt8>) {
         if sawEOF {
             if om { fail("text after # EOF") }
             return
         }
         var l = raw
-        if l.hasSuffix("\r") {
+        if l.last == 0x0D {
             if om || strict { fail("line ends with CR (lines end with \\n)"); return }
             l.removeLast()
         }
@@ -71,8 +70,8 @@ struct ParseState {
             if om { fail("blank line") }
             return
         }
-        if l.hasPrefix("#") {
-            metadata(l)
+        if l.first == UInt8(ascii: "#") {
+            metadata(Substring(String(decoding: l, as: UTF8.self)))
             return
         }
         sample(l)
@@ -160,27 +159,27 @@ struct ParseState {
 
     // MARK: samples
 
-    mutating func sample(_ l: Substring) {
+    mutating func sample(_ l: ArraySlice<UInt8>) {
         var s = Scanner(l)
         guard let name = s.metricName() else { fail("invalid metric name"); return }
         var labels: [Label] = []
-        if s.peek == "{" {
+        if s.peek == Scanner.open {
             switch s.labels(openMetrics: om) {
             case .success(let ls): labels = ls
             case .failure(let e): fail(e.reason); return
             }
         }
-        guard s.take(" ") else { fail("expected a space before the value"); return }
-        if om && s.peek == " " { fail("more than one space before the value"); return }
-        while !om && s.peek == " " { s.advance() }
+        guard s.take(Scanner.space) else { fail("expected a space before the value"); return }
+        if om && s.peek == Scanner.space { fail("more than one space before the value"); return }
+        while !om && s.peek == Scanner.space { s.advance() }
         guard let valueText = s.token(), let value = Numbers.parse(valueText, openMetrics: om) else {
             fail("invalid or missing value")
             return
         }
         var timestamp: Double?
         var exemplar: Exemplar?
-        if s.take(" ") {
-            if s.peek == "#" {
+        if s.take(Scanner.space) {
+            if s.peek == Scanner.hash {
                 guard om else { fail("exemplars are OpenMetrics only"); return }
             } else {
                 guard let t = s.token(), let ts = Numbers.parse(t, openMetrics: om), ts.isFinite,
@@ -189,9 +188,9 @@ struct ParseState {
                     return
                 }
                 timestamp = om ? ts : ts / 1000
-                _ = s.take(" ")
+                _ = s.take(Scanner.space)
             }
-            if s.peek == "#" {
+            if s.peek == Scanner.hash {
                 switch s.exemplar() {
                 case .success(let e): exemplar = e
                 case .failure(let e): fail(e.reason); return

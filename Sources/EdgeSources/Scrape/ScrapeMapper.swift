@@ -32,6 +32,8 @@ public struct ScrapeMapper {
     public var regionLabel: String?
 
     private var previous: [String: Double] = [:]
+    /// Most histogram/counter series remembered per target.
+    public static let maxSeries = 200_000
 
     public init(defaultNode: String, nodeLabels: [String] = ["Hostname", "hostname"]) {
         self.defaultNode = defaultNode
@@ -59,6 +61,12 @@ public struct ScrapeMapper {
         "vllm_e2e_request_latency_seconds_bucket": 1000,
         "tgi_request_duration_bucket": 1000, "nv_inference_first_response_histogram_ms_bucket": 1,
     ]
+
+    /// `name` with `:` written as `_` (cheap when there is none, as for most names).
+    static func underscored(_ name: String) -> String {
+        guard name.utf8.contains(UInt8(ascii: ":")) else { return name }
+        return String(decoding: name.utf8.map { $0 == UInt8(ascii: ":") ? UInt8(ascii: "_") : $0 }, as: UTF8.self)
+    }
 
     func node(of s: MetricSample) -> String {
         for l in nodeLabels { if let v = s.label(l), !v.isEmpty { return v } }
@@ -88,8 +96,8 @@ public struct ScrapeMapper {
             default: break
             }
             var isHistogram = false
-            for s in family.samples {
-                if let factor = Self.latencyBuckets[s.name.replacingOccurrences(of: ":", with: "_")] {
+            for s in family.samples where s.name.hasSuffix("_bucket") {
+                if let factor = Self.latencyBuckets[Self.underscored(s.name)] {
                     buckets[factor, default: []].append(s)
                     isHistogram = true
                 }
@@ -127,7 +135,9 @@ public struct ScrapeMapper {
         }
         for (factor, samples) in buckets { histogram(samples, factor: factor, into: &out, seen: &seen) }
         tritonMeans(seen, into: &out)
-        for (k, v) in seen { previous[k] = v }
+        // Series memory is capped: a label explosion stops adding series, it does not grow
+        // without bound (the series beyond the cap simply yield no deltas).
+        for (k, v) in seen where previous[k] != nil || previous.count < Self.maxSeries { previous[k] = v }
         if siteLabel != nil || regionLabel != nil { place(&out, exposition) }
         return out
     }

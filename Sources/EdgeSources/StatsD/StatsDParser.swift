@@ -59,7 +59,10 @@ public enum StatsDParser {
     /// (`name:1:2|d`) and inside tags. Several pieces with a type, and no DogStatsD
     /// components, means the old form: one line per record.
     static func expandEtsy(_ line: String) -> [String] {
-        guard !line.hasPrefix("_"), let colon = line.firstIndex(of: ":"), !line.contains("|#") else { return [line] }
+        // The common case, one ':' in the line, is settled without building substrings.
+        var colons = 0
+        for b in line.utf8 where b == UInt8(ascii: ":") { colons += 1; if colons > 1 { break } }
+        guard colons > 1, !line.hasPrefix("_"), let colon = line.firstIndex(of: ":"), !line.contains("|#") else { return [line] }
         let pieces = line[line.index(after: colon)...].split(separator: ":", omittingEmptySubsequences: false)
         // Each piece must be exactly `value|type[|@rate][|]`.
         func isRecord(_ p: Substring) -> Bool {

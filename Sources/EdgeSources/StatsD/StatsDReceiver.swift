@@ -160,7 +160,10 @@ public final class StatsDReceiver: @unchecked Sendable {
     /// Adds the samples one metric stands for.
     func map(_ m: StatsDMetric, at now: Double, into batch: inout [Sample]) -> MapOutcome {
         let t = m.timestamp ?? now
-        let name = m.name.replacingOccurrences(of: ".", with: "_").lowercased()
+        // Timings need no name; gauges and counters are matched on a normalised one.
+        var name: String {
+            String(decoding: m.name.utf8.map { $0 == UInt8(ascii: ".") ? UInt8(ascii: "_") : ($0 >= 65 && $0 <= 90 ? $0 + 32 : $0) }, as: UTF8.self)
+        }
         let metric: Metric
         switch m.kind {
         case .timer, .histogram, .distribution: metric = .latencyMs
