@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "EdgeCollectorTests", dependencies: ["EdgeCollector", "EdgeTestSupport"], swiftSettings: strict),
         .testTarget(name: "EdgeSourcesTests", dependencies: ["EdgeSources", "EdgeTestSupport"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "EdgeViewsTests", dependencies: ["EdgeViews", "EdgeSources", "EdgeTestSupport"], resources: [.copy("Golden")], swiftSettings: strict),
-        .testTarget(name: "EndToEndTests", dependencies: ["EdgeTestSupport"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["EdgeTestSupport", "EdgeSources"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -21,6 +21,24 @@ public enum LatencyBins {
     public static let upperBoundsMs: [Double] = [5, 10, 25, 50, 100, 200, 300, 500, 1000, 2000, 5000, .infinity]
 }
 
+/// The cumulative buckets `edgetop serve` exports (Prometheus `le`, inclusive): bounds on the
+/// latency tiers and on "users notice" (300 ms), so the fraction of requests under a tier stays
+/// exact after any aggregation.
+public enum TierBuckets {
+    public static let upperBoundsMs: [Double] = [5, 10, 25, 50, 100, 200, 300, 500, 1000, 2000, 5000, 10_000, .infinity]
+
+    /// Index of the first bucket whose bound is ≥ `ms` (`le` semantics).
+    @inline(__always)
+    public static func index(_ ms: Double) -> Int {
+        var lo = 0, hi = upperBoundsMs.count - 1
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if ms <= upperBoundsMs[mid] { hi = mid } else { lo = mid + 1 }
+        }
+        return lo
+    }
+}
+
 /// One node: health with its reason, latency over the window, GPUs.
 public struct NodeStatus: Sendable, Equatable {
     public var id: String
@@ -45,6 +63,12 @@ public struct NodeStatus: Sendable, Equatable {
     /// Host load average and memory in use, from node_exporter (NaN without it).
     public var load1: Double = .nan
     public var memUsedPct: Double = .nan
+    /// Requests since start per `TierBuckets` bucket (not cumulative across buckets), their
+    /// count and sum, and errors since start: monotonic counters for Prometheus.
+    public var tierCounts: [UInt64] = []
+    public var requestsTotal: UInt64 = 0
+    public var latencySumMs: Double = 0
+    public var errorsTotal: UInt64 = 0
 }
 
 /// What kind of group a `GroupStatus` summarises.

@@ -88,6 +88,10 @@ enum HealthRules {
                           gpuMemUsedMiB: memUsed, gpuMemTotalMiB: memTotal, ageS: age, gpus: gpus)
         status.load1 = n.load1
         status.memUsedPct = n.memUsedPct
+        status.tierCounts = n.tierCumulative
+        status.requestsTotal = n.requestsTotal
+        status.latencySumMs = n.latencySumMs
+        status.errorsTotal = n.errorsTotal
         return status
     }
 }

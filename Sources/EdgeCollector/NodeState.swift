@@ -27,6 +27,12 @@ final class NodeState {
     var gpus: [GPUState]
     /// Last `up` value (NaN until a source says).
     var up = Double.nan
+    /// Requests since start by latency tier bucket (`TierBuckets`), with their count and sum:
+    /// monotonic, for `edgetop serve`'s Prometheus histogram. Exact: compared at record time.
+    var tierCumulative = [UInt64](repeating: 0, count: TierBuckets.upperBoundsMs.count)
+    var requestsTotal: UInt64 = 0
+    var latencySumMs: Double = 0
+    var errorsTotal: UInt64 = 0
     /// Host figures from node_exporter (NaN when no source reports them).
     var load1 = Double.nan
     var memUsedPct = Double.nan
@@ -76,9 +82,11 @@ final class NodeState {
             case .latencyMs:
                 guard s.value.isFinite && s.value >= 0 else { return false }
                 if s.weight == 1 { current.record(s.value) } else { current.record(s.value, count: UInt64(s.weight)) }
+                countTier(s.value, UInt64(s.weight))
             case .latencyBucketMs:
                 guard s.value >= 0, !s.value.isNaN else { return false }
                 current.record(s.value, count: UInt64(s.weight))
+                countTier(s.value, UInt64(s.weight))
                 bucketBoundedUntil = s.time + windowSeconds
             case .up:
                 guard s.value == 0 || s.value == 1 else { return false }
@@ -87,6 +95,7 @@ final class NodeState {
             case .errors:
                 guard s.value.isFinite && s.value >= 0 else { return false }
                 errorsCurrent &+= UInt64(s.value) &* UInt64(s.weight)
+                errorsTotal &+= UInt64(s.value) &* UInt64(s.weight)
             case .load1:
                 guard s.value.isFinite && s.value >= 0 else { return false }
                 load1 = s.value
@@ -98,6 +107,13 @@ final class NodeState {
         }
         if s.time > lastSeen { lastSeen = s.time }
         return true
+    }
+
+    @inline(__always)
+    func countTier(_ ms: Double, _ n: UInt64) {
+        tierCumulative[TierBuckets.index(ms)] &+= n
+        requestsTotal &+= n
+        latencySumMs += ms * Double(n)
     }
 
     /// Moves the current sub-window into ring slot `slot`.

@@ -4,7 +4,7 @@ import Foundation
 
 /// The live sources a command was given (scrape targets, a StatsD listener), started and
 /// stopped together.
-final class LiveSources {
+final class LiveSources: Sendable {
     private let scraper: Scraper?
     private let statsd: StatsDReceiver?
     private let otlp: OTLPReceiver?

@@ -23,6 +23,9 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "Start the simulated clock at this Unix time (for reproducible output).")
     var start: Double?
 
+    @Option(help: "Simulate only these regions (comma-separated ids, e.g. OC,WNAM): a smaller fleet.")
+    var simRegions: String?
+
     @Option(name: .customLong("scrape"), help: ArgumentHelp(
         "Scrape a Prometheus/OpenMetrics endpoint (dcgm-exporter, vLLM, Triton, TGI, node_exporter). Repeatable.",
         valueName: "URL[,region=R,site=S,node=N,interval=S,timeout=S,tier=MS]"))
@@ -103,9 +106,19 @@ struct SourceOptions: ParsableArguments {
         return "simulator seed \(seed)"
     }
 
-    /// Loads the embedded topology or fails with a one-line error.
+    /// Loads the embedded topology (narrowed by --sim-regions) or fails with a one-line error.
     func topology() throws -> Topology {
-        do { return try Topology.embedded() } catch { throw UserError(description: "embedded topology: \(error)") }
+        var t: Topology
+        do { t = try Topology.embedded() } catch { throw UserError(description: "embedded topology: \(error)") }
+        if let simRegions {
+            let wanted = Set(simRegions.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            let unknown = wanted.subtracting(t.regionNames.keys)
+            guard unknown.isEmpty else {
+                throw UserError(description: "--sim-regions: unknown region \(unknown.sorted().joined(separator: ", ")) (regions: \(t.regionNames.keys.sorted().joined(separator: ", ")))")
+            }
+            t.sites = t.sites.filter { wanted.contains($0.region) }
+        }
+        return t
     }
 
     /// Replays `--replay` into `collector`, printing bad lines to stderr; returns the

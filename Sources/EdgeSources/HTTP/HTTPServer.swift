@@ -34,8 +34,8 @@ public struct HTTPResponse: Sendable {
 }
 
 /// A small HTTP/1.1 server on POSIX sockets: enough for OTLP/HTTP and `/metrics`, no more.
-/// Each connection is served on its own dispatch work item with a read timeout, so a slow
-/// or silent client holds only its own connection, never the accept loop or the collector.
+/// Each connection is served on its own thread with a read timeout, so a slow or silent client
+/// holds only its own connection, never the accept loop, other clients or the collector.
 /// Bodies over `maxBody` get 413 before they are read; heads over 16 KB get 431.
 public final class HTTPServer: @unchecked Sendable {
     public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
@@ -48,7 +48,10 @@ public final class HTTPServer: @unchecked Sendable {
     private let lock = NSLock()
     private var stopping = false
     private var acceptThread: Thread?
-    private let connections = DispatchQueue(label: "edgetop.http", attributes: .concurrent)
+    /// Connections being served; each has its own thread (a dispatch pool grows too slowly
+    /// when idle clients sit in blocking reads), up to `maxConnections`.
+    private var open = 0
+    public static let maxConnections = 256
 
     public struct BindError: Error, CustomStringConvertible { public var description: String }
 
@@ -111,7 +114,21 @@ public final class HTTPServer: @unchecked Sendable {
             var timeout = timeval(tv_sec: 5, tv_usec: 0)
             setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            connections.async { [self] in serve(client) }
+            lock.lock()
+            let full = open >= Self.maxConnections
+            if !full { open += 1 }
+            lock.unlock()
+            if full {
+                send(client, HTTPResponse(status: 503, text: "too many connections"), close: true)
+                close(client)
+                continue
+            }
+            let t = Thread { [self] in
+                serve(client)
+                lock.lock(); open -= 1; lock.unlock()
+            }
+            t.stackSize = 256 * 1024
+            t.start()
         }
     }
 

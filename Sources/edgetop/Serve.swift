@@ -1,0 +1,128 @@
+import ArgumentParser
+import Dispatch
+import EdgeCollector
+import EdgeSources
+import EdgeViews
+import Foundation
+
+/// `edgetop serve`: the collector, headless, for Prometheus (and Thanos, Mimir) to scrape.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the collector headless and serve /metrics, /api/v1/snapshot and /healthz.",
+        discussion: """
+        /metrics is Prometheus text 0.0.4, or OpenMetrics when the scraper's Accept asks for it. \
+        /api/v1/snapshot takes the snapshot command's options as query parameters (view, region, \
+        site, node, sort, reverse, limit, format) and answers the same JSON. Stops cleanly on SIGTERM.
+        """
+    )
+
+    @OptionGroup var source: SourceOptions
+
+    @Option(help: "Address to listen on (HOST:PORT).")
+    var listen = "127.0.0.1:9464"
+
+    @Option(help: "Seconds between snapshots behind the endpoints.")
+    var refresh: Double = 1
+
+    func run() throws {
+        _ = try source.fleetConfig()
+        guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]) else {
+            throw UserError(description: "--listen \(listen): expected HOST:PORT")
+        }
+        let host = String(listen[..<colon]).isEmpty ? "127.0.0.1" : String(listen[..<colon])
+        let collector = Collector(config: source.collectorConfig())
+        var driver: SimulatorDriver?
+        var live: LiveSources?
+        if source.hasLiveSources {
+            live = try LiveSources(options: source, collector: collector)
+            try live?.start()
+        } else if source.replay != nil {
+            throw UserError(description: "serve takes live sources or the simulator, not --replay")
+        } else {
+            let now = Date().timeIntervalSince1970
+            let sim = FleetSimulator(topology: try source.topology(), collector: collector,
+                                     config: SimulatorConfig(seed: source.seed, latencySamplesPerSecond: source.rate),
+                                     start: now - 1)
+            sim.advance(to: now)
+            driver = SimulatorDriver(simulator: sim)
+            driver?.start()
+        }
+        let pump = SnapshotPump { collector.snapshot(at: Date().timeIntervalSince1970) }
+        pump.prime()
+        let label = source.sourceLabel
+        let sourceStats: @Sendable () -> [SourceStats] = { [live] in live?.stats ?? [] }
+        let server = HTTPServer(host: host, port: port) { request in
+            Serve.handle(request, snapshot: pump.current().snapshot, sources: sourceStats(), label: label)
+        }
+        do { try server.start() } catch { throw UserError(description: "\(error)") }
+        FileHandle.standardError.write(Data("edgetop: serving \(label) on http://\(host):\(server.port)/metrics\n".utf8))
+
+        let stop = StopFlag()
+        let signals = [SIGINT, SIGTERM].map { sig -> any DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { stop.set() }
+            s.resume()
+            return s
+        }
+        while !stop.isSet {
+            pump.request()
+            Thread.sleep(forTimeInterval: max(0.2, refresh))
+        }
+        signals.forEach { $0.cancel() }
+        server.stop()
+        driver?.stop()
+        live?.stop()
+    }
+
+    static func handle(_ r: HTTPRequest, snapshot: FleetSnapshot?, sources: [SourceStats], label: String) -> HTTPResponse {
+        guard r.method == "GET" || r.method == "HEAD" else { return HTTPResponse(status: 405, text: "use GET") }
+        switch r.path {
+        case "/healthz":
+            return HTTPResponse(status: snapshot == nil ? 503 : 200, text: snapshot == nil ? "starting" : "ok")
+        case "/metrics":
+            guard let snapshot else { return HTTPResponse(status: 503, text: "no snapshot yet") }
+            let om = r.headers["accept"]?.contains("application/openmetrics-text") == true
+            let text = MetricsExporter(snapshot: snapshot, sources: sources, version: Edgetop.configuration.version).render(openMetrics: om)
+            return HTTPResponse(status: 200, contentType: om ? MetricsExporter.openMetricsContentType : MetricsExporter.textContentType,
+                                body: Array(text.utf8))
+        case "/api/v1/snapshot":
+            guard let snapshot else { return HTTPResponse(status: 503, text: "no snapshot yet") }
+            return snapshotResponse(r.query, snapshot: snapshot, sources: sources, label: label)
+        default:
+            return HTTPResponse(status: 404, text: "not found: try /metrics, /api/v1/snapshot or /healthz")
+        }
+    }
+
+    static func snapshotResponse(_ q: [String: String], snapshot: FleetSnapshot, sources: [SourceStats], label: String) -> HTTPResponse {
+        let known: Set<String> = ["view", "region", "site", "node", "sort", "reverse", "limit", "format"]
+        if let unknown = q.keys.first(where: { !known.contains($0) }) {
+            return HTTPResponse(status: 400, text: "unknown parameter \"\(unknown)\" (\(known.sorted().joined(separator: ", ")))")
+        }
+        guard let view = RowKind(rawValue: q["view"] ?? "regions") else {
+            return HTTPResponse(status: 400, text: "view must be one of \(RowKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let sort = SortKey(rawValue: q["sort"] ?? "health") else {
+            return HTTPResponse(status: 400, text: "sort must be one of \(SortKey.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var limit: Int?
+        if let l = q["limit"] {
+            guard let n = Int(l), n >= 1 else { return HTTPResponse(status: 400, text: "limit must be a positive integer") }
+            limit = n
+        }
+        let scope = Scope(region: q["region"], site: q["site"], node: q["node"])
+        if let r = scope.region, !snapshot.regions.contains(where: { $0.id == r }) { return HTTPResponse(status: 404, text: "unknown region \"\(r)\"") }
+        if let s = scope.site, !snapshot.sites.contains(where: { $0.id == s }) { return HTTPResponse(status: 404, text: "unknown site \"\(s)\"") }
+        if let n = scope.node, !snapshot.nodes.contains(where: { $0.id == n }) { return HTTPResponse(status: 404, text: "unknown node \"\(n)\"") }
+        var doc = SnapshotDocument(snapshot: snapshot, kind: view, scope: scope, sort: sort,
+                                   reversed: ["1", "true", ""].contains(q["reverse"] ?? "false"), limit: limit, source: label)
+        doc.sources = sources
+        switch q["format"] ?? "json" {
+        case "json": return .json(200, doc.json())
+        case "csv": return HTTPResponse(status: 200, contentType: "text/csv; charset=utf-8", body: Array(doc.csv().utf8))
+        case "prometheus": return HTTPResponse(status: 200, contentType: MetricsExporter.textContentType, body: Array(doc.prometheus().utf8))
+        case "table": return HTTPResponse(status: 200, text: doc.text(width: 120))
+        default: return HTTPResponse(status: 400, text: "format must be json, csv, prometheus or table")
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import EdgeSources
+import EdgeTestSupport
+import Foundation
+import Testing
+
+/// `edgetop serve` as Prometheus sees it.
+@Suite("edgetop serve", .serialized)
+struct ServeTests {
+    static let curl = which("curl")
+
+    func get(_ url: String, accept: String? = nil, method: String = "GET") -> (status: Int, type: String, body: String) {
+        let bodyFile = NSTemporaryDirectory() + "edgetop-curl-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: bodyFile) }
+        var args = ["-s", "-X", method, "-o", bodyFile, "-w", "%{http_code} %{content_type}", url]
+        if let accept { args += ["-H", "Accept: \(accept)"] }
+        let r = spawn(Self.curl!, args, timeout: 20)
+        let parts = r.stdout.split(separator: " ", maxSplits: 1)
+        let body = (try? String(contentsOfFile: bodyFile, encoding: .utf8)) ?? ""
+        return (Int(parts.first ?? "") ?? 0, parts.count > 1 ? String(parts[1]) : "", body)
+    }
+
+    @Test("serves /metrics (text and OpenMetrics), /api/v1/snapshot, /healthz; stops on SIGTERM", .enabled(if: curl != nil))
+    func endpoints() throws {
+        let port = freePort()
+        let server = try #require(BackgroundProcess(edgetopBinary(), ["serve", "--sim-regions", "OC", "--rate", "3000",
+                                                                       "--listen", "127.0.0.1:\(port)"]))
+        #expect(waitForPort(port), "\(server.log)")
+        usleep(1_500_000)
+        #expect(get("http://127.0.0.1:\(port)/healthz").status == 200)
+
+        let text = get("http://127.0.0.1:\(port)/metrics")
+        #expect(text.status == 200 && text.type.hasPrefix("text/plain; version=0.0.4"))
+        let parsed = ExpositionParser(format: .prometheusText).parse(text.body)
+        #expect(parsed.errors.isEmpty)
+        // Tier-aligned cumulative buckets, consistent with the count, for every node.
+        let hist = try #require(parsed.families.first { $0.name == "edgetop_request_latency_seconds" })
+        #expect(hist.type == .histogram)
+        var byNode: [String: [(Double, Double)]] = [:]
+        var counts: [String: Double] = [:]
+        for s in hist.samples {
+            let node = s.label("node") ?? ""
+            if s.name.hasSuffix("_bucket") { byNode[node, default: []].append((Double(s.label("le")!.replacingOccurrences(of: "Inf", with: "inf"))!, s.value)) }
+            if s.name.hasSuffix("_count") { counts[node] = s.value }
+        }
+        #expect(byNode.count == 113, "every OC node")
+        for (node, buckets) in byNode {
+            #expect(buckets.map(\.0) == [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, .infinity], "\(node)")
+            #expect(zip(buckets, buckets.dropFirst()).allSatisfy { $0.1 <= $1.1 }, "\(node) buckets are cumulative")
+            #expect(buckets.last?.1 == counts[node], "\(node) +Inf bucket equals the count")
+        }
+        #expect((parsed.families.first { $0.name == "edgetop_gpu_utilization_ratio" }?.samples.count ?? 0) > 200)
+
+        let om = get("http://127.0.0.1:\(port)/metrics", accept: "application/openmetrics-text;version=1.0.0")
+        #expect(om.type.hasPrefix("application/openmetrics-text"))
+        let strict = ExpositionParser(format: .openMetrics, strict: true).parse(om.body)
+        #expect(strict.errors.isEmpty, "\(strict.errors.prefix(3))")
+
+        if let promtool = which("promtool") {
+            let file = temporaryFile(text.body, suffix: ".prom")
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let check = spawn("/bin/sh", ["-c", "\(promtool) check metrics < \(file)"])
+            #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        }
+
+        let api = get("http://127.0.0.1:\(port)/api/v1/snapshot?view=nodes&region=OC&limit=5")
+        #expect(api.status == 200)
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(api.body.utf8)) as? [String: Any])
+        #expect(o["schema"] as? String == "edgetop.snapshot/v1")
+        #expect((o["nodes"] as? [Any])?.count == 5)
+        #expect(get("http://127.0.0.1:\(port)/api/v1/snapshot?view=planets").status == 400)
+        #expect(get("http://127.0.0.1:\(port)/api/v1/snapshot?region=MARS").status == 404)
+        #expect(get("http://127.0.0.1:\(port)/api/v1/snapshot?colour=blue").status == 400)
+        #expect(get("http://127.0.0.1:\(port)/nowhere").status == 404)
+        #expect(get("http://127.0.0.1:\(port)/metrics", method: "POST").status == 405)
+
+        kill(server.pid, SIGTERM)
+        #expect(server.wait(timeout: 10) == 0, "\(server.log)")
+    }
+
+    @Test("a client that connects and says nothing does not stall /metrics", .enabled(if: curl != nil))
+    func slowClient() throws {
+        let port = freePort()
+        let server = try #require(BackgroundProcess(edgetopBinary(), ["serve", "--sim-regions", "OC", "--rate", "1000",
+                                                                       "--listen", "127.0.0.1:\(port)"]))
+        defer { server.stop() }
+        #expect(waitForPort(port))
+        // Ten silent connections held open.
+        var silent: [Int32] = []
+        for _ in 0..<10 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = UInt16(port).bigEndian
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            silent.append(fd)
+        }
+        defer { silent.forEach { close($0) } }
+        let start = Date()
+        #expect(get("http://127.0.0.1:\(port)/metrics").status == 200)
+        #expect(Date().timeIntervalSince(start) < 3)
+    }
+}
+
+@Suite("Shipped Prometheus rules")
+struct RulesTests {
+    @Test("deploy/rules.yml passes promtool check rules", .enabled(if: which("promtool") != nil))
+    func rules() {
+        let path = repositoryRoot().appendingPathComponent("deploy/rules.yml").path
+        let r = spawn(which("promtool")!, ["check", "rules", path])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("SUCCESS"))
+    }
+}
