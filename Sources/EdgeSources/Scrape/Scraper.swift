@@ -14,6 +14,7 @@ public final class Scraper: @unchecked Sendable {
     private let session: URLSession
     private let lock = NSLock()
     private var tasks: [Task<Void, Never>] = []
+    private var stopping = false
     private var stats: [String: SourceStats] = [:]
     /// Most distinct nodes one target may create (a label explosion stops here; counted).
     public static let maxNodesPerTarget = 2_000
@@ -44,22 +45,33 @@ public final class Scraper: @unchecked Sendable {
         for t in targets {
             tasks.append(Task.detached { [self] in
                 var state = TargetState(target: t)
-                while !Task.isCancelled {
+                while !isStopping {
                     let began = Date().timeIntervalSince1970
                     await scrape(t, state: &state)
-                    let wait = max(0.05, t.interval - (Date().timeIntervalSince1970 - began))
-                    try? await Task.sleep(nanoseconds: UInt64(wait * 1e9))
+                    // Sleep in short steps so stop() is noticed soon after.
+                    var wait = max(0.05, t.interval - (Date().timeIntervalSince1970 - began))
+                    while wait > 0 && !isStopping {
+                        try? await Task.sleep(nanoseconds: UInt64(min(wait, 0.1) * 1e9))
+                        wait -= 0.1
+                    }
                 }
             })
         }
     }
 
+    /// Stops the loops after their current scrape. Tasks are not cancelled: cancelling an
+    /// in-flight `URLSession` request crashes FoundationNetworking on Linux (seen in CI), so a
+    /// request finishes (within its timeout) and its loop ends.
     public func stop() {
         lock.lock()
-        let all = tasks
+        stopping = true
         tasks = []
         lock.unlock()
-        all.forEach { $0.cancel() }
+    }
+
+    private var isStopping: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return stopping
     }
 
     /// Per-target counters for the status bar and JSON.
