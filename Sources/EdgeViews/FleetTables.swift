@@ -98,7 +98,8 @@ public enum FleetTables {
     }
 
     static func groupCells(_ g: GroupStatus) -> [Cell] {
-        let name = g.kind == .site ? "\(g.id) \(g.name)" : (g.kind == .region ? "\(g.id) \(g.name)" : g.name)
+        // A site or region whose name is just its id (a live source) shows the id once.
+        let name = g.kind == .fleet ? g.name : (g.name == g.id ? g.id : "\(g.id) \(g.name)")
         let worst = g.health.worst
         // A site serves one tier; a region or the fleet mixes them.
         let tier = g.kind == .site && g.tierMs.isFinite ? "<\(Int(g.tierMs))ms" : "-"
@@ -106,8 +107,8 @@ public enum FleetTables {
             Cell(name), Cell(Formatting.count(g.nodeCount)), Cell(Formatting.health(g.health), Tone.of(worst)),
             Cell(Formatting.pct(g.gpuUtilPct)), Cell(Formatting.temp(g.gpuTempMaxC), tempTone(g.gpuTempMaxC)),
             Cell(Formatting.rate(g.rps)),
-            Cell(Formatting.quantile(g.latency.p50, bucketBounded: g.latency.bucketBounded), Tone.latency(g.latency.p50)),
-            Cell(Formatting.quantile(g.latency.p99, bucketBounded: g.latency.bucketBounded), Tone.latency(g.latency.p99)),
+            Cell(Formatting.quantile(g.latency.p50, bounded: g.latency.bucketBounded), Tone.latency(g.latency.p50)),
+            Cell(Formatting.quantile(g.latency.p99, bounded: g.latency.bucketBounded), Tone.latency(g.latency.p99)),
             Cell(Formatting.age(g.ageS), ageTone(g.ageS)),
             Cell(tier, .dim), Cell(Formatting.count(g.gpuCount)), Cell(Formatting.fixed(g.errorRatio * 100, 1)),
         ]
@@ -122,8 +123,8 @@ public enum FleetTables {
             Cell(n.id), Cell(n.health.label, Tone.of(n.health)), Cell(String(n.gpus.count)),
             Cell(Formatting.pct(n.gpuUtilPct)), Cell(Formatting.temp(n.gpuTempMaxC), tempTone(n.gpuTempMaxC)),
             Cell(Formatting.rate(n.rps)),
-            Cell(Formatting.quantile(n.latency.p50, bucketBounded: n.latency.bucketBounded), Tone.latency(n.latency.p50)),
-            Cell(Formatting.quantile(n.latency.p99, bucketBounded: n.latency.bucketBounded), Tone.latency(n.latency.p99)),
+            Cell(Formatting.quantile(n.latency.p50, bounded: n.latency.bucketBounded), Tone.latency(n.latency.p50)),
+            Cell(Formatting.quantile(n.latency.p99, bounded: n.latency.bucketBounded), Tone.latency(n.latency.p99)),
             Cell(Formatting.age(n.ageS), ageTone(n.ageS)),
             Cell(n.reason, n.health == .healthy ? .dim : Tone.of(n.health)),
         ]

@@ -13,7 +13,7 @@ public enum Formatting {
     }
 
     /// A latency quantile, marked `≈` (or `~`) when only classic buckets bound it.
-    public static func quantile(_ v: Double, bucketBounded: Bool, ascii: Bool = false) -> String {
+    public static func quantile(_ v: Double, bounded bucketBounded: Bool, ascii: Bool = false) -> String {
         guard bucketBounded, v.isFinite else { return ms(v) }
         return (ascii ? "~" : "≈") + ms(v)
     }

@@ -47,7 +47,7 @@ public enum Screen {
             case .fleet: break
             case .allSites: parts.append("All sites")
             case .region(let r): parts.append(short ? r : snap.regions.first { $0.id == r }?.name ?? r)
-            case .site(let s): parts.append(short ? s : snap.sites.first { $0.id == s }.map { "\($0.id) \($0.name)" } ?? s)
+            case .site(let s): parts.append(short ? s : snap.sites.first { $0.id == s && $0.name != $0.id }.map { "\($0.id) \($0.name)" } ?? s)
             case .node(let n): parts.append(n)
             }
         }
@@ -87,8 +87,11 @@ public enum Screen {
         func part(_ text: String, _ tone: Tone, bold: Bool = false) {
             x += g.put(text, x: x, y: y, style: CellStyle(tone, bold: bold)) + (wide ? 2 : 1)
         }
-        part("p50 \(Formatting.ms(f.latency.p50))ms", Tone.latency(f.latency.p50), bold: true)
-        part("p99 \(Formatting.ms(f.latency.p99))ms", Tone.latency(f.latency.p99), bold: true)
+        func latency(_ v: Double) -> String {
+            v.isFinite ? Formatting.quantile(v, bounded: f.latency.bucketBounded, ascii: state.ascii) + "ms" : "-"
+        }
+        part("p50 \(latency(f.latency.p50))", Tone.latency(f.latency.p50), bold: true)
+        part("p99 \(latency(f.latency.p99))", Tone.latency(f.latency.p99), bold: true)
         part("GPU \(Formatting.pct(f.gpuUtilPct))%", .plain)
         part("\(Formatting.count(f.nodeCount)) nodes\(wide ? ":" : "")", .plain, bold: true)
         part("\(Formatting.count(f.health.healthy)) ok", .healthy)
@@ -126,7 +129,9 @@ public enum Screen {
             return "\(snap.regions.first { $0.id == r }?.name ?? r): \(n) sites"
         case .site(let s):
             guard let site = snap.sites.first(where: { $0.id == s }) else { return s }
-            return "\(site.id) \(site.name) (\(site.country)) · tier <\(Int(site.tierMs))ms · \(site.nodeCount) nodes"
+            let name = site.name == site.id ? site.id : "\(site.id) \(site.name)"
+            let country = site.country.isEmpty ? "" : " (\(site.country))"
+            return "\(name)\(country) · tier <\(Int(site.tierMs))ms · \(site.nodeCount) nodes"
         case .node(let n): return n
         }
     }
