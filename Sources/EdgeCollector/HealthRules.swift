@@ -70,6 +70,12 @@ enum HealthRules {
             reason = "p99 \(Int(latency.p99.rounded()))ms > \(Int(n.placement.tierMs))ms tier"
         }
 
+        // A health judged upstream (read back through Prometheus) stands as reported.
+        if let reported = n.reportedHealth, now - n.reportedAt <= config.windowSeconds {
+            if reported != state { reason = reported == .healthy ? "" : "reported \(reported.label) by its collector" }
+            state = reported
+        }
+
         var distribution = [UInt64](repeating: 0, count: LatencyBins.upperBoundsMs.count)
         if !histogram.isEmpty {
             var bin = 0

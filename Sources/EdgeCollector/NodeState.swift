@@ -36,6 +36,9 @@ final class NodeState {
     /// Host figures from node_exporter (NaN when no source reports them).
     var load1 = Double.nan
     var memUsedPct = Double.nan
+    /// Health reported by an upstream collector (query backend), and when.
+    var reportedHealth: HealthState?
+    var reportedAt = -Double.infinity
     var lastSeen = -Double.infinity
     /// Last problem a source reported for this node (a failed scrape), shown to the operator.
     var lastError: String?
@@ -102,6 +105,10 @@ final class NodeState {
             case .memUsedPct:
                 guard s.value.isFinite && s.value >= 0 && s.value <= 100 else { return false }
                 memUsedPct = s.value
+            case .reportedHealth:
+                guard let state = HealthState(rawValue: Int(s.value)) else { return false }
+                reportedHealth = state
+                reportedAt = s.time
             default: return false
             }
         }

@@ -35,6 +35,9 @@ public enum Metric: UInt8, Sendable, CaseIterable {
     case load1
     /// Host memory in use, percent (node_exporter MemTotal − MemAvailable).
     case memUsedPct
+    /// Health as another collector already judged it (`HealthState` raw value), read back
+    /// from Prometheus: it stands instead of this collector's own rules.
+    case reportedHealth
 
     /// The name used in replay files and JSON.
     public var name: String {
@@ -52,6 +55,7 @@ public enum Metric: UInt8, Sendable, CaseIterable {
         case .errors: "errors"
         case .load1: "load1"
         case .memUsedPct: "mem_used_pct"
+        case .reportedHealth: "reported_health"
         }
     }
 
@@ -64,7 +68,7 @@ public enum Metric: UInt8, Sendable, CaseIterable {
     public var isPerGPU: Bool {
         switch self {
         case .gpuUtil, .gpuTempC, .gpuMemUsedMiB, .gpuMemTotalMiB, .gpuPowerW, .xid, .throttleReasons: true
-        case .latencyMs, .latencyBucketMs, .up, .errors, .load1, .memUsedPct: false
+        case .latencyMs, .latencyBucketMs, .up, .errors, .load1, .memUsedPct, .reportedHealth: false
         }
     }
 }

@@ -33,11 +33,15 @@ struct Serve: ParsableCommand {
         let collector = Collector(config: source.collectorConfig())
         var driver: SimulatorDriver?
         var live: LiveSources?
-        if source.hasLiveSources {
+        var replayTime: Double?
+        if source.prometheus != nil {
+            throw UserError(description: "serve collects; --prometheus reads what collectors serve")
+        } else if source.hasLiveSources {
             live = try LiveSources(options: source, collector: collector)
             try live?.start()
-        } else if source.replay != nil {
-            throw UserError(description: "serve takes live sources or the simulator, not --replay")
+        } else if let path = source.replay {
+            // A replayed fleet is served as it stands at its last sample (a fixed picture).
+            replayTime = try source.runReplay(into: collector, path: path)
         } else {
             let now = Date().timeIntervalSince1970
             let sim = FleetSimulator(topology: try source.topology(), collector: collector,
@@ -47,7 +51,8 @@ struct Serve: ParsableCommand {
             driver = SimulatorDriver(simulator: sim)
             driver?.start()
         }
-        let pump = SnapshotPump { collector.snapshot(at: Date().timeIntervalSince1970) }
+        let fixedTime = replayTime
+        let pump = SnapshotPump { collector.snapshot(at: fixedTime ?? Date().timeIntervalSince1970) }
         pump.prime()
         let label = source.sourceLabel
         let sourceStats: @Sendable () -> [SourceStats] = { [live] in live?.stats ?? [] }

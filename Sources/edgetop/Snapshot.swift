@@ -69,7 +69,19 @@ struct Snapshot: ParsableCommand {
         let collector = Collector(config: source.collectorConfig())
         let time: Double
         var sourceStats: [SourceStats] = []
-        if let path = source.replay {
+        var queried: FleetSnapshot?
+        if let q = try source.querySource() {
+            let now = Date().timeIntervalSince1970
+            let (snap, problems) = SourceOptions.blockingSnapshot(q, at: now)
+            // A partial answer still prints: what is missing is said on stderr.
+            for p in problems { FileHandle.standardError.write(Data("edgetop: \(p)\n".utf8)) }
+            if snap.nodes.isEmpty && !problems.isEmpty {
+                throw UserError(description: "\(q.client.base.absoluteString): \(problems[0])")
+            }
+            queried = snap
+            sourceStats = [q.sourceStats()]
+            time = now
+        } else if let path = source.replay {
             time = try source.runReplay(into: collector, path: path)
         } else if source.hasLiveSources {
             // Live sources: collect for --duration seconds of wall time.
@@ -89,7 +101,7 @@ struct Snapshot: ParsableCommand {
             collector.drain()
             time = end
         }
-        let snap = collector.snapshot(at: time)
+        let snap = queried ?? collector.snapshot(at: time)
         let scope = Scope(region: region, site: site, node: node)
         try checkScopeExists(snap, scope)
         var doc = SnapshotDocument(snapshot: snap, kind: view, scope: scope, sort: sort, reversed: reverse,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EdgeCollector
 import EdgeSources
+import Dispatch
 import Foundation
 
 /// Where the data comes from and how it is windowed; shared by every command.
@@ -39,6 +40,32 @@ struct SourceOptions: ParsableArguments {
                                valueName: "HOST:PORT[,region=R,site=S,node=N]"))
     var otlp: String?
 
+    @Option(help: ArgumentHelp("Read the fleet from a Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir) instead of collecting.",
+                               valueName: "URL[,region_label=L,site_label=L,node_label=L,timeout=S]"))
+    var prometheus: String?
+
+    /// The query backend, when --prometheus is given.
+    func querySource() throws -> PrometheusQuerySource? {
+        guard let prometheus else { return nil }
+        let token = ProcessInfo.processInfo.environment["EDGETOP_PROMETHEUS_AUTHORIZATION"]
+        do {
+            return try PrometheusQuerySource(argument: prometheus, window: effectiveWindow, config: collectorConfig(), authorization: token)
+        } catch { throw UserError(description: "\(error)") }
+    }
+
+    /// One snapshot from the query backend, waiting for its concurrent queries.
+    static func blockingSnapshot(_ q: PrometheusQuerySource, at now: Double) -> (FleetSnapshot, [String]) {
+        final class Box: @unchecked Sendable { var value: (FleetSnapshot, [String])? }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            box.value = await q.snapshot(at: now)
+            done.signal()
+        }
+        done.wait()
+        return box.value!
+    }
+
     @Option(help: "YAML file with scrape targets, placement rules, StatsD and OTLP listeners (see README).")
     var config: String?
 
@@ -57,6 +84,9 @@ struct SourceOptions: ParsableArguments {
             throw ValidationError("--interval must be between 0 and 3600 seconds")
         }
         if replay != nil && hasLiveSources { throw ValidationError("--replay cannot be combined with live sources") }
+        if prometheus != nil && (hasLiveSources || replay != nil) {
+            throw ValidationError("--prometheus reads a fleet others collect; it cannot be combined with other sources")
+        }
         for s in scrapes {
             do { _ = try ScrapeTarget(argument: s) } catch { throw ValidationError("\(error)") }
         }
@@ -94,6 +124,7 @@ struct SourceOptions: ParsableArguments {
     }
 
     var sourceLabel: String {
+        if let prometheus { return "prometheus \(prometheus.split(separator: ",").first ?? "")" }
         if let replay { return "replay \(URL(fileURLWithPath: replay).lastPathComponent)" }
         if hasLiveSources {
             var parts: [String] = []

@@ -66,7 +66,11 @@ struct Top: ParsableCommand {
         var driver: SimulatorDriver?
         var live: LiveSources?
         let pump: SnapshotPump
-        if source.hasLiveSources {
+        var query: PrometheusQuerySource?
+        if let q = try source.querySource() {
+            query = q
+            pump = SnapshotPump { SourceOptions.blockingSnapshot(q, at: Date().timeIntervalSince1970).0 }
+        } else if source.hasLiveSources {
             live = try LiveSources(options: source, collector: collector)
             try live?.start()
             pump = SnapshotPump { collector.snapshot(at: Date().timeIntervalSince1970) }
@@ -94,11 +98,12 @@ struct Top: ParsableCommand {
         state.keyMap = keyMap
         state.refreshSeconds = refresh
         state.ascii = ascii || !terminal.unicode
-        state.status.source = source.replay != nil || source.hasLiveSources ? source.sourceLabel : "simulator"
+        state.status.source = source.replay != nil || source.hasLiveSources || source.prometheus != nil ? source.sourceLabel : "simulator"
         let meter = CPUMeter()
         let session = InteractiveSession(terminal: terminal, state: state, pump: pump,
                                          cpu: { meter.percent() }, shouldStop: { stop.isSet })
         if let live { session.problems = { live.problems } }
+        if let query { session.problems = { query.sourceStats().lastError.map { [$0] } ?? [] } }
         if let report = firstFrameReport {
             var reported = false
             session.onFrame = { _ in

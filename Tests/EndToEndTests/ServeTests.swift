@@ -112,3 +112,95 @@ struct RulesTests {
         #expect(r.stdout.contains("SUCCESS"))
     }
 }
+
+/// The scale path end to end: `edgetop serve` scraped by Debian's Prometheus, read back with
+/// `edgetop snapshot --prometheus`.
+@Suite("Query backend against a real Prometheus", .serialized, .enabled(if: which("prometheus") != nil && which("curl") != nil))
+struct QueryBackendTests {
+    /// A fixed fleet: 24 nodes in 3 sites with GPUs, one unreachable, one with a fatal Xid.
+    static func replayFleet() -> String {
+        var lines: [String] = []
+        let t = 1_764_230_400.0
+        for i in 0..<24 {
+            let site = "s\(i / 8)", node = "\(site)-n\(i % 8)"
+            func add(_ metric: String, _ value: Double, gpu: Int? = nil, dt: Double = 0) {
+                let g = gpu.map { ", \"gpu\": \($0)" } ?? ""
+                lines.append(#"{"t": \#(t + dt), "region": "lab", "site": "\#(site)", "node": "\#(node)", "metric": "\#(metric)", "value": \#(value)\#(g)}"#)
+            }
+            add("up", i == 5 ? 0 : 1)
+            for g in 0..<2 {
+                add("gpu_util", Double(30 + i + g), gpu: g)
+                add("gpu_temp_c", Double(50 + i % 10), gpu: g)
+                add("gpu_mem_total_mib", 81_559, gpu: g)
+            }
+            if i == 9 { add("xid", 79, gpu: 1) }
+            for k in 0..<40 { add("latency_ms", Double(20 + (k * 7 + i) % 150), dt: Double(k) * 0.1) }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func json(_ url: String) throws -> [String: Any] {
+        let r = spawn(which("curl")!, ["-s", url])
+        return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout.prefix(200))")
+    }
+
+    @Test("same nodes, health counts and GPU values as the serving edgetop; latency bucket-bounded")
+    func roundTrip() throws {
+        let fleet = temporaryFile(Self.replayFleet())
+        defer { try? FileManager.default.removeItem(atPath: fleet) }
+        let servePort = freePort(), simPort = servePort + 1, promPort = servePort + 2
+        let served = try #require(BackgroundProcess(edgetopBinary(), ["serve", "--replay", fleet, "--listen", "127.0.0.1:\(servePort)"]))
+        defer { served.stop() }
+        let sim = try #require(BackgroundProcess(edgetopBinary(), ["serve", "--sim-regions", "OC", "--rate", "3000", "--listen", "127.0.0.1:\(simPort)"]))
+        defer { sim.stop() }
+        let dir = NSTemporaryDirectory() + "edgetop-prom-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+        global: { scrape_interval: 1s, evaluation_interval: 1s }
+        scrape_configs:
+          - job_name: edgetop
+            honor_labels: true
+            static_configs: [{ targets: ['127.0.0.1:\(servePort)', '127.0.0.1:\(simPort)'] }]
+        """.write(toFile: dir + "/prometheus.yml", atomically: true, encoding: .utf8)
+        let prom = try #require(BackgroundProcess(which("prometheus")!, [
+            "--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/data",
+            "--web.listen-address=127.0.0.1:\(promPort)", "--log.level=warn",
+        ]))
+        defer { prom.stop() }
+        #expect(waitForPort(servePort) && waitForPort(simPort) && waitForPort(promPort), "\(prom.log)")
+        usleep(9_000_000)  // several 1 s scrapes, so increase() has two points
+
+        let r = spawn(edgetopBinary(), ["snapshot", "--prometheus", "http://127.0.0.1:\(promPort)", "--format", "json",
+                                        "--view", "nodes", "--window", "30"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let got = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let want = try json("http://127.0.0.1:\(servePort)/api/v1/snapshot?view=nodes")
+        func nodes(_ o: [String: Any], region: String) -> [String: [String: Any]] {
+            Dictionary(((o["nodes"] as? [[String: Any]]) ?? []).filter { $0["region"] as? String == region }.map { ($0["id"] as! String, $0) },
+                       uniquingKeysWith: { a, _ in a })
+        }
+        let g = nodes(got, region: "lab"), w = nodes(want, region: "lab")
+        #expect(Set(g.keys) == Set(w.keys) && w.count == 24)
+        for state in ["HEALTHY", "DEGRADED", "DOWN", "STALE"] {
+            #expect(g.values.filter { $0["health"] as? String == state }.count == w.values.filter { $0["health"] as? String == state }.count, "\(state)")
+        }
+        #expect(g["s0-n5"]?["health"] as? String == "DOWN" && g["s1-n1"]?["health"] as? String == "DOWN")
+        for (id, node) in w {
+            let gg = (g[id]?["gpus"] as? [[String: Any]]) ?? [], ww = (node["gpus"] as? [[String: Any]]) ?? []
+            #expect(gg.map { $0["util_pct"] as? Double } == ww.map { $0["util_pct"] as? Double }, "\(id) GPU utilisation")
+            #expect(gg.map { $0["mem_total_mib"] as? Double } == ww.map { $0["mem_total_mib"] as? Double }, "\(id) GPU memory")
+        }
+        // Simulated OC nodes have live traffic: latency from increase() over tier buckets.
+        let oc = nodes(got, region: "OC")
+        #expect(oc.count == 113)
+        let latencies = oc.values.compactMap { $0["latency_ms"] as? [String: Any] }.filter { ($0["count"] as? Int ?? 0) > 0 }
+        #expect(!latencies.isEmpty)
+        #expect(latencies.allSatisfy { $0["bucket_bounded"] as? Bool == true })
+
+        // A dead API is one clear line and exit 2.
+        let dead = spawn(edgetopBinary(), ["snapshot", "--prometheus", "http://127.0.0.1:\(promPort + 1)", "--format", "json"])
+        #expect(dead.status == 2)
+        #expect(dead.stderr.contains("refused"))
+    }
+}
