@@ -73,9 +73,9 @@ public struct SnapshotDocument {
                     ("last_error", { w in if let e = s.lastError { w.string(e) } else { w.raw("null") } }),
                 ])
             } }),
-            ("fleet", { Self.group(&$0, snapshot.fleet) }),
+            ("fleet", { Self.group(&$0, snapshot.fleet, tiers: tierCounts(snapshot.fleet)) }),
             ("regions", { [regions = snapshot.regions.filter { scope.region == nil || $0.id == scope.region }] w in
-                w.array(regions) { Self.group(&$0, $1) } }),
+                w.array(regions) { Self.group(&$0, $1, tiers: tierCounts($1)) } }),
         ]
         let nodeSite = scope.node.flatMap { n in snapshot.nodes.first { $0.id == n }?.site }
         if includesSites {
@@ -84,7 +84,7 @@ public struct SnapshotDocument {
                     && (nodeSite == nil || $0.id == nodeSite)
             }
             let limited = kind == .sites && limit != nil ? Array(sortedSites(sites).prefix(limit!)) : sites
-            fields.append(("sites", { w in w.array(limited) { Self.group(&$0, $1) } }))
+            fields.append(("sites", { w in w.array(limited) { Self.group(&$0, $1, tiers: tierCounts($1)) } }))
         }
         if includesNodes {
             var nodes = FleetTables.scopedNodes(snapshot, scope)
@@ -97,13 +97,46 @@ public struct SnapshotDocument {
 
     private func sortedSites(_ s: [GroupStatus]) -> [GroupStatus] { FleetTables.sortGroups(s, by: sort, reversed: reversed) }
 
+    /// Latency tiers reported as fractions (the tier bounds of `TierBuckets`).
+    static let reportedTiersMs: [Double] = [50, 100, 200, 300, 500]
+
+    /// Share of requests at or under each tier bound, from exact tier-aligned counters since
+    /// the collector started (or, read back through Prometheus, as the collectors served them).
+    static func tierFractions(_ w: inout JSONWriter, _ counts: [UInt64]) {
+        let total = counts.reduce(0, +)
+        w.object(reportedTiersMs.map { bound in
+            (String(Int(bound)), { (w: inout JSONWriter) in
+                guard total > 0 else { w.raw("null"); return }
+                let upTo = TierBuckets.index(bound)
+                let under = counts.prefix(upTo + 1).reduce(0, +)
+                w.number(Double(under) / Double(total))
+            })
+        })
+    }
+
+    /// Sum of the nodes' tier counters for a group.
+    func tierCounts(_ g: GroupStatus) -> [UInt64] {
+        var sum = [UInt64](repeating: 0, count: TierBuckets.upperBoundsMs.count)
+        for n in snapshot.nodes {
+            let member: Bool
+            switch g.kind {
+            case .fleet: member = true
+            case .region: member = n.region == g.id
+            case .site: member = n.site == g.id && n.region == g.region
+            }
+            guard member else { continue }
+            for (i, c) in n.tierCounts.enumerated() where i < sum.count { sum[i] &+= c }
+        }
+        return sum
+    }
+
     static func latency(_ w: inout JSONWriter, _ l: LatencySummary) {
         w.object([("count", { $0.number(l.count) }), ("p50", { $0.number(l.p50) }), ("p90", { $0.number(l.p90) }),
                   ("p99", { $0.number(l.p99) }), ("max", { $0.number(l.max) }),
                   ("bucket_bounded", { $0.raw(l.bucketBounded ? "true" : "false") })])
     }
 
-    static func group(_ w: inout JSONWriter, _ g: GroupStatus) {
+    static func group(_ w: inout JSONWriter, _ g: GroupStatus, tiers: [UInt64]) {
         var fields: [(String, (inout JSONWriter) -> Void)] = [
             ("id", { $0.string(g.id) }), ("name", { $0.string(g.name) }),
         ]
@@ -124,6 +157,7 @@ public struct SnapshotDocument {
             ("rps", { $0.number(g.rps) }),
             ("error_ratio", { $0.number(g.errorRatio) }),
             ("latency_ms", { latency(&$0, g.latency) }),
+            ("tier_fractions", { tierFractions(&$0, tiers) }),
             ("tier_ms", { $0.number(g.tierMs) }),
             ("age_s", { $0.number(g.ageS) }),
         ]
@@ -138,7 +172,8 @@ public struct SnapshotDocument {
             ("gpu_util_pct", { $0.number(n.gpuUtilPct) }), ("gpu_temp_max_c", { $0.number(n.gpuTempMaxC) }),
             ("gpu_mem_used_mib", { $0.number(n.gpuMemUsedMiB) }), ("gpu_mem_total_mib", { $0.number(n.gpuMemTotalMiB) }),
             ("rps", { $0.number(n.rps) }), ("error_ratio", { $0.number(n.errorRatio) }),
-            ("latency_ms", { latency(&$0, n.latency) }), ("age_s", { $0.number(n.ageS) }),
+            ("latency_ms", { latency(&$0, n.latency) }), ("tier_fractions", { tierFractions(&$0, n.tierCounts) }),
+            ("age_s", { $0.number(n.ageS) }),
             ("load1", { $0.number(n.load1) }), ("mem_used_pct", { $0.number(n.memUsedPct) }),
             ("gpus", { w in w.array(n.gpus) { w, g in
                 w.object([

@@ -29,6 +29,9 @@ struct SnapshotFormatTests {
         #expect(health["worst"] as? String == "DOWN")
         let latency = try #require(fleet["latency_ms"] as? [String: Any])
         #expect(latency["count"] as? Int == 500)
+        // Exact shares under each tier: the demo fleet's latencies are known.
+        let tiers = try #require(fleet["tier_fractions"] as? [String: Double])
+        #expect(tiers["50"] == 0.6 && tiers["100"] == 0.6 && tiers["500"] == 1)
         #expect(latency["p99"] is NSNumber)
         #expect((o["regions"] as? [Any])?.count == 2)
         #expect(o["sites"] == nil && o["nodes"] == nil)

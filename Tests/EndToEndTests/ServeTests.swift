@@ -187,6 +187,9 @@ struct QueryBackendTests {
         }
         #expect(g["s0-n5"]?["health"] as? String == "DOWN" && g["s1-n1"]?["health"] as? String == "DOWN")
         for (id, node) in w {
+            // Exact tier fractions survive the trip through Prometheus.
+            let gt = g[id]?["tier_fractions"] as? [String: Double], wt = node["tier_fractions"] as? [String: Double]
+            #expect(gt != nil && gt == wt, "\(id) tier fractions \(String(describing: gt)) vs \(String(describing: wt))")
             let gg = (g[id]?["gpus"] as? [[String: Any]]) ?? [], ww = (node["gpus"] as? [[String: Any]]) ?? []
             #expect(gg.map { $0["util_pct"] as? Double } == ww.map { $0["util_pct"] as? Double }, "\(id) GPU utilisation")
             #expect(gg.map { $0["mem_total_mib"] as? Double } == ww.map { $0["mem_total_mib"] as? Double }, "\(id) GPU memory")

@@ -65,7 +65,7 @@ public final class PrometheusQuerySource: @unchecked Sendable {
     }
 
     enum Query: CaseIterable {
-        case health, age, util, temp, memUsed, memTotal, power, dcgmUtil, dcgmTemp, latency, vllmLatency
+        case health, age, util, temp, memUsed, memTotal, power, dcgmUtil, dcgmTemp, latency, vllmLatency, tiers
     }
 
     func promql(_ q: Query) -> String {
@@ -82,6 +82,7 @@ public final class PrometheusQuerySource: @unchecked Sendable {
         case .dcgmUtil: return "DCGM_FI_DEV_GPU_UTIL"
         case .dcgmTemp: return "DCGM_FI_DEV_GPU_TEMP"
         case .latency: return "sum by (le, \(by)) (increase(edgetop_request_latency_seconds_bucket[\(w)]))"
+        case .tiers: return "sum by (le, \(by)) (edgetop_request_latency_seconds_bucket)"
         case .vllmLatency: return "sum by (le, \(by)) (increase({__name__=~\"vllm[:_]e2e_request_latency_seconds_bucket\"}[\(w)]))"
         }
     }
@@ -160,7 +161,24 @@ public final class PrometheusQuerySource: @unchecked Sendable {
         }
         collector.ingest(batch)
         collector.drain()
-        let snap = collector.snapshot(at: now)
+        var snap = collector.snapshot(at: now)
+        // Tier fractions come straight from the collectors' cumulative tier buckets, exact.
+        var tiers: [String: [UInt64]] = [:]
+        for s in answers[.tiers]?.samples ?? [] {
+            guard let node = s.labels[nodeLabel], let leText = s.labels["le"],
+                  let le = Double(leText.replacingOccurrences(of: "Inf", with: "inf")), s.value.isFinite, s.value >= 0 else { continue }
+            let ms = (le * 1_000_000).rounded() / 1000  // 0.025 s is 25 ms, not 25.000000000000004
+            let i = TierBuckets.index(ms)
+            guard i < TierBuckets.upperBoundsMs.count, TierBuckets.upperBoundsMs[i] == ms || le.isInfinite else { continue }
+            tiers[node, default: [UInt64](repeating: 0, count: TierBuckets.upperBoundsMs.count)][i] = UInt64(s.value)
+        }
+        for i in snap.nodes.indices {
+            guard let cumulative = tiers[snap.nodes[i].id] else { continue }
+            var counts = cumulative
+            for b in stride(from: counts.count - 1, to: 0, by: -1) { counts[b] = counts[b] &- min(counts[b], counts[b - 1]) }
+            snap.nodes[i].tierCounts = counts
+            snap.nodes[i].requestsTotal = cumulative.last ?? 0
+        }
         record(samples: batch.count, problems: problems)
         return (snap, problems)
     }
