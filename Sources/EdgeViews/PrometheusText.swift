@@ -18,23 +18,7 @@ extension SnapshotDocument {
             ("edgetop_gpu_temperature_max_celsius", "Hottest GPU temperature.", []),
             ("edgetop_data_age_seconds", "Oldest data age among the nodes.", []),
         ]
-        func esc(_ s: String) -> String {
-            var out = ""
-            for ch in s.unicodeScalars {
-                switch ch {
-                case "\\": out += "\\\\"
-                case "\"": out += "\\\""
-                case "\n": out += "\\n"
-                default: out.unicodeScalars.append(ch)
-                }
-            }
-            return out
-        }
-        func num(_ v: Double) -> String {
-            if v.isNaN { return "NaN" }
-            if v.isInfinite { return v > 0 ? "+Inf" : "-Inf" }
-            return v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
-        }
+        let esc = MetricsExporter.escape, num = MetricsExporter.number
         func add(_ family: Int, _ labels: String, _ v: Double) {
             families[family].lines.append("\(families[family].name){\(labels)} \(num(v))")
         }

@@ -139,3 +139,15 @@ public func waitForPort(_ port: Int, timeout: Double = 10) -> Bool {
     }
     return false
 }
+
+/// Runs curl with `arguments` (plus the URL in them); returns the HTTP status, the content type
+/// and the body (written to a temp file, not through a pipe).
+public func curl(_ arguments: [String]) -> (status: Int, type: String, body: String) {
+    guard let curl = which("curl") else { return (0, "", "") }
+    let bodyFile = NSTemporaryDirectory() + "edgetop-curl-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: bodyFile) }
+    let r = spawn(curl, ["-s", "-o", bodyFile, "-w", "%{http_code} %{content_type}"] + arguments, timeout: 30)
+    let parts = r.stdout.split(separator: " ", maxSplits: 1)
+    let body = (try? String(contentsOfFile: bodyFile, encoding: .utf8)) ?? ""
+    return (Int(parts.first ?? "") ?? 0, parts.count > 1 ? String(parts[1]) : "", body)
+}

@@ -175,3 +175,52 @@ struct LiveSourcesTests {
         #expect((sources.first?["failures"] as? Int ?? 0) >= 1)
     }
 }
+
+/// The OTLP/HTTP receiver's answers, as an OTLP client sees them.
+@Suite("OTLP/HTTP receiver answers", .enabled(if: which("curl") != nil && which("gzip") != nil))
+struct OTLPReceiverTests {
+    func post(_ port: Int, file: String, type: String = "application/json", gzip: Bool = false, path: String = "/v1/metrics") -> (Int, String) {
+        var args = ["-X", "POST", "-H", "Content-Type: \(type)"]
+        if gzip { args += ["-H", "Content-Encoding: gzip"] }
+        let r = curl(args + ["--data-binary", "@\(file)", "http://127.0.0.1:\(port)\(path)"])
+        return (r.status, r.body)
+    }
+
+    @Test("200 for captured SDK exports (plain and gzip), partialSuccess, 400, 413, 415, 404")
+    func answers() throws {
+        let port = freePort()
+        let out = NSTemporaryDirectory() + "edgetop-otlp-answers-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let edgetop = try #require(BackgroundProcess("/bin/sh", ["-c",
+            "\(edgetopBinary()) snapshot --format json --view nodes --duration 6 --interval 30 --otlp 127.0.0.1:\(port),region=WEU,site=fra1 > \(out)"]))
+        #expect(waitForPort(port))
+        let fixtures = repositoryRoot().appendingPathComponent("Tests/EdgeSourcesTests/Fixtures/otlp-json")
+        let export = fixtures.appendingPathComponent("python-sdk_cumulative_explicit_histogram_export1.json").path
+        #expect(post(port, file: export).0 == 200)
+        let gz = NSTemporaryDirectory() + "edgetop-\(UUID().uuidString).json.gz"
+        defer { try? FileManager.default.removeItem(atPath: gz) }
+        _ = spawn("/bin/sh", ["-c", "gzip -c \(export) > \(gz)"])
+        #expect(post(port, file: gz, gzip: true).0 == 200)
+        // A point without gpu.index cannot be placed on a GPU: refused, the rest kept.
+        let partial = temporaryFile(#"{"resourceMetrics":[{"resource":{"attributes":[{"key":"host.name","value":{"stringValue":"otel-x"}}]},"scopeMetrics":[{"metrics":[{"name":"hw.gpu.utilization","unit":"1","gauge":{"dataPoints":[{"asDouble":0.5,"attributes":[{"key":"gpu.index","value":{"intValue":"0"}}]},{"asDouble":0.7}]}}]}]}]}"#)
+        defer { try? FileManager.default.removeItem(atPath: partial) }
+        let p = post(port, file: partial)
+        #expect(p.0 == 200 && p.1.contains("\"rejectedDataPoints\":\"1\""), "\(p)")
+        let bad = temporaryFile("{not json")
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        #expect(post(port, file: bad).0 == 400)
+        #expect(post(port, file: export, type: "application/x-protobuf").0 == 415)
+        #expect(post(port, file: export, path: "/v1/traces").0 == 404)
+        let huge = NSTemporaryDirectory() + "edgetop-huge-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: huge) }
+        _ = spawn("/bin/sh", ["-c", "head -c 17000000 /dev/zero > \(huge)"])
+        #expect(post(port, file: huge).0 == 413)
+        #expect(edgetop.wait(timeout: 20) == 0)
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(try String(contentsOfFile: out, encoding: .utf8).utf8)) as? [String: Any])
+        let nodes = (o["nodes"] as? [[String: Any]]) ?? []
+        #expect(nodes.contains { $0["id"] as? String == "edge-01" })
+        #expect(nodes.first { $0["id"] as? String == "otel-x" }?["gpu_util_pct"] as? Double == 50)
+        let source = (o["sources"] as? [[String: Any]])?.first
+        #expect((source?["invalid"] as? Int ?? 0) >= 2, "the refused point and the malformed body are counted")
+    }
+}

@@ -6,20 +6,13 @@ import Testing
 /// `edgetop serve` as Prometheus sees it.
 @Suite("edgetop serve", .serialized)
 struct ServeTests {
-    static let curl = which("curl")
+    static let curlPath = which("curl")
 
     func get(_ url: String, accept: String? = nil, method: String = "GET") -> (status: Int, type: String, body: String) {
-        let bodyFile = NSTemporaryDirectory() + "edgetop-curl-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: bodyFile) }
-        var args = ["-s", "-X", method, "-o", bodyFile, "-w", "%{http_code} %{content_type}", url]
-        if let accept { args += ["-H", "Accept: \(accept)"] }
-        let r = spawn(Self.curl!, args, timeout: 20)
-        let parts = r.stdout.split(separator: " ", maxSplits: 1)
-        let body = (try? String(contentsOfFile: bodyFile, encoding: .utf8)) ?? ""
-        return (Int(parts.first ?? "") ?? 0, parts.count > 1 ? String(parts[1]) : "", body)
+        EdgeTestSupport.curl(["-X", method, url] + (accept.map { ["-H", "Accept: \($0)"] } ?? []))
     }
 
-    @Test("serves /metrics (text and OpenMetrics), /api/v1/snapshot, /healthz; stops on SIGTERM", .enabled(if: curl != nil))
+    @Test("serves /metrics (text and OpenMetrics), /api/v1/snapshot, /healthz; stops on SIGTERM", .enabled(if: curlPath != nil))
     func endpoints() throws {
         let port = freePort()
         let server = try #require(BackgroundProcess(edgetopBinary(), ["serve", "--sim-regions", "OC", "--rate", "3000",
@@ -77,7 +70,7 @@ struct ServeTests {
         #expect(server.wait(timeout: 10) == 0, "\(server.log)")
     }
 
-    @Test("a client that connects and says nothing does not stall /metrics", .enabled(if: curl != nil))
+    @Test("a client that connects and says nothing does not stall /metrics", .enabled(if: curlPath != nil))
     func slowClient() throws {
         let port = freePort()
         let server = try #require(BackgroundProcess(edgetopBinary(), ["serve", "--sim-regions", "OC", "--rate", "1000",
@@ -140,8 +133,8 @@ struct QueryBackendTests {
     }
 
     func json(_ url: String) throws -> [String: Any] {
-        let r = spawn(which("curl")!, ["-s", url])
-        return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout.prefix(200))")
+        let r = curl([url])
+        return try #require(try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any], "\(r.body.prefix(200))")
     }
 
     @Test("same nodes, health counts and GPU values as the serving edgetop; latency bucket-bounded")

@@ -64,35 +64,13 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Binds (failing at once on a taken port) and starts accepting.
     public func start() throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw BindError(description: "cannot open a TCP socket") }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = port.bigEndian
-        guard inet_pton(AF_INET, host, &addr.sin_addr) == 1 else {
+        do {
+            (fd, port) = try Sockets.bound(host: host, port: port, type: Int32(SOCK_STREAM.rawValue), what: "HTTP")
+        } catch { throw BindError(description: "\(error)") }
+        guard listen(fd, 128) == 0 else {
             close(fd)
-            throw BindError(description: "\(host) is not an IPv4 address")
+            throw BindError(description: "cannot listen on \(host):\(port): \(String(cString: strerror(errno)))")
         }
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0, listen(fd, 128) == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw BindError(description: "cannot listen on \(host):\(port): \(reason)")
-        }
-        if port == 0 {
-            var bound = sockaddr_in()
-            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &bound) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-            }
-            port = UInt16(bigEndian: bound.sin_port)
-        }
-        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let t = Thread { [self] in acceptLoop() }
         t.name = "edgetop.http.accept"
         acceptThread = t

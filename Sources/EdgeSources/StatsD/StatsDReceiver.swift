@@ -65,27 +65,11 @@ public final class StatsDReceiver: @unchecked Sendable {
 
     /// Binds the socket (so an address in use fails at once) and starts receiving.
     public func start() throws {
-        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { throw BindError(description: "cannot open a UDP socket") }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = options.port.bigEndian
-        guard inet_pton(AF_INET, options.host, &addr.sin_addr) == 1 else {
-            close(fd)
-            throw BindError(description: "--statsd: \(options.host) is not an IPv4 address")
-        }
+        do {
+            fd = try Sockets.bound(host: options.host, port: options.port, type: Int32(SOCK_DGRAM.rawValue), what: "StatsD").fd
+        } catch { throw BindError(description: "\(error)") }
         var buffer: Int32 = 8 << 20
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, socklen_t(MemoryLayout<Int32>.size))
-        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw BindError(description: "cannot listen for StatsD on \(options.host):\(options.port): \(reason)")
-        }
         _ = collector.register(placement(node: options.node, tags: [:]))
         let t = Thread { [self] in run() }
         t.name = "edgetop.statsd"
