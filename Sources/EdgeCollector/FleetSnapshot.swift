@@ -63,6 +63,9 @@ public struct NodeStatus: Sendable, Equatable {
     /// Host load average and memory in use, from node_exporter (NaN without it).
     public var load1: Double = .nan
     public var memUsedPct: Double = .nan
+    /// Inference server queue (vLLM): requests running and waiting (NaN without it).
+    public var requestsRunning: Double = .nan
+    public var requestsWaiting: Double = .nan
     /// Requests since start per `TierBuckets` bucket (not cumulative across buckets), their
     /// count and sum, and errors since start: monotonic counters for Prometheus.
     public var tierCounts: [UInt64] = []

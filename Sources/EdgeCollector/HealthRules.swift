@@ -94,6 +94,8 @@ enum HealthRules {
                           gpuMemUsedMiB: memUsed, gpuMemTotalMiB: memTotal, ageS: age, gpus: gpus)
         status.load1 = n.load1
         status.memUsedPct = n.memUsedPct
+        status.requestsRunning = n.requestsRunning
+        status.requestsWaiting = n.requestsWaiting
         status.tierCounts = n.tierCumulative
         status.requestsTotal = n.requestsTotal
         status.latencySumMs = n.latencySumMs

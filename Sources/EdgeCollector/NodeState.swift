@@ -36,6 +36,9 @@ final class NodeState {
     /// Host figures from node_exporter (NaN when no source reports them).
     var load1 = Double.nan
     var memUsedPct = Double.nan
+    /// Inference server queue: requests running and waiting (summed over models).
+    var requestsRunning = Double.nan
+    var requestsWaiting = Double.nan
     /// Health reported by an upstream collector (query backend), and when.
     var reportedHealth: HealthState?
     var reportedAt = -Double.infinity
@@ -105,6 +108,9 @@ final class NodeState {
             case .memUsedPct:
                 guard s.value.isFinite && s.value >= 0 && s.value <= 100 else { return false }
                 memUsedPct = s.value
+            case .requestsRunning, .requestsWaiting:
+                guard s.value.isFinite && s.value >= 0 else { return false }
+                if s.metric == .requestsRunning { requestsRunning = s.value } else { requestsWaiting = s.value }
             case .reportedHealth:
                 guard let state = HealthState(rawValue: Int(s.value)) else { return false }
                 reportedHealth = state

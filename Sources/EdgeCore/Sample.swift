@@ -35,6 +35,9 @@ public enum Metric: UInt8, Sendable, CaseIterable {
     case load1
     /// Host memory in use, percent (node_exporter MemTotal − MemAvailable).
     case memUsedPct
+    /// Requests being served / queued by the inference server (vLLM `num_requests_*`).
+    case requestsRunning
+    case requestsWaiting
     /// Health as another collector already judged it (`HealthState` raw value), read back
     /// from Prometheus: it stands instead of this collector's own rules.
     case reportedHealth
@@ -56,6 +59,8 @@ public enum Metric: UInt8, Sendable, CaseIterable {
         case .load1: "load1"
         case .memUsedPct: "mem_used_pct"
         case .reportedHealth: "reported_health"
+        case .requestsRunning: "requests_running"
+        case .requestsWaiting: "requests_waiting"
         }
     }
 
@@ -68,7 +73,8 @@ public enum Metric: UInt8, Sendable, CaseIterable {
     public var isPerGPU: Bool {
         switch self {
         case .gpuUtil, .gpuTempC, .gpuMemUsedMiB, .gpuMemTotalMiB, .gpuPowerW, .xid, .throttleReasons: true
-        case .latencyMs, .latencyBucketMs, .up, .errors, .load1, .memUsedPct, .reportedHealth: false
+        case .latencyMs, .latencyBucketMs, .up, .errors, .load1, .memUsedPct, .reportedHealth,
+             .requestsRunning, .requestsWaiting: false
         }
     }
 }

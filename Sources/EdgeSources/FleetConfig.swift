@@ -27,6 +27,10 @@ public struct FleetConfig: Sendable, Equatable {
     public var statsd: StatsDOptions?
     /// The `--otlp` argument form (`HOST:PORT,region=…`), validated.
     public var otlp: String?
+    /// The `--prometheus` argument form (`URL,node_label=…`), validated, and the
+    /// `Authorization` header for it (bearer token or basic auth from the file).
+    public var prometheus: String?
+    public var prometheusAuthorization: String?
 
     public struct Invalid: Error, CustomStringConvertible {
         public var file: String
@@ -106,6 +110,35 @@ public struct FleetConfig: Sendable, Equatable {
                         throw fail(item, "scrape[\(i)]: \(error)")
                     }
                 }
+            case "prometheus":
+                guard let m = v.mapping else { throw fail(v, "prometheus must be a mapping with url") }
+                var url: String?
+                var options: [String] = []
+                for (ik, iv) in m {
+                    guard let name = ik.string else { throw fail(ik, "keys must be strings") }
+                    switch name {
+                    case "url": url = try text(iv, "prometheus.url")
+                    case "region_label", "site_label", "node_label": options.append("\(name)=\(try text(iv, "prometheus.\(name)"))")
+                    case "timeout": options.append("timeout=\(try seconds(iv, "prometheus.timeout"))")
+                    case "bearer_token": prometheusAuthorization = "Bearer " + (try text(iv, "prometheus.bearer_token"))
+                    case "bearer_token_file":
+                        let path = try text(iv, "prometheus.bearer_token_file")
+                        guard let token = try? String(contentsOfFile: path, encoding: .utf8) else {
+                            throw fail(iv, "prometheus.bearer_token_file: cannot read \(path)")
+                        }
+                        prometheusAuthorization = "Bearer " + token.trimmingCharacters(in: .whitespacesAndNewlines)
+                    case "basic_auth":
+                        guard let auth = iv.mapping, let user = auth["username"]?.string, let pass = auth["password"]?.string else {
+                            throw fail(iv, "prometheus.basic_auth needs username and password")
+                        }
+                        prometheusAuthorization = "Basic " + Data("\(user):\(pass)".utf8).base64EncodedString()
+                    default: throw fail(ik, "prometheus: unknown key \"\(name)\" (url, region_label, site_label, node_label, timeout, bearer_token, bearer_token_file, basic_auth)")
+                    }
+                }
+                guard let url, let u = URL(string: url), ["http", "https"].contains(u.scheme?.lowercased() ?? "") else {
+                    throw fail(v, "prometheus needs an http(s) url")
+                }
+                prometheus = ([url] + options).joined(separator: ",")
             case "statsd", "otlp":
                 guard let m = v.mapping else { throw fail(v, "\(key) must be a mapping with listen") }
                 var listen: String?
@@ -127,7 +160,7 @@ public struct FleetConfig: Sendable, Equatable {
                     }
                 } catch { throw fail(v, "\(error)") }
             default:
-                throw fail(k, "unknown key \"\(key)\" (window, interval, scrape, statsd, otlp)")
+                throw fail(k, "unknown key \"\(key)\" (window, interval, scrape, statsd, otlp, prometheus)")
             }
         }
     }

@@ -223,6 +223,9 @@ public enum Screen {
             + "\(Formatting.count(l.count)) requests in \(Int(state.snapshot?.windowSeconds ?? 0))s window"
         if node.load1.isFinite { facts1 += " · load \(Formatting.fixed(node.load1, 2))" }
         if node.memUsedPct.isFinite { facts1 += " · mem \(Formatting.pct(node.memUsedPct))%" }
+        if node.requestsRunning.isFinite || node.requestsWaiting.isFinite {
+            facts1 += " · running \(Formatting.pct(node.requestsRunning)) waiting \(Formatting.pct(node.requestsWaiting))"
+        }
         g.put(facts1, x: 1, y: y, style: CellStyle(.plain), maxWidth: g.width - 2)
         y += 1
         var x = 1

@@ -175,6 +175,7 @@ public struct SnapshotDocument {
             ("latency_ms", { latency(&$0, n.latency) }), ("tier_fractions", { tierFractions(&$0, n.tierCounts) }),
             ("age_s", { $0.number(n.ageS) }),
             ("load1", { $0.number(n.load1) }), ("mem_used_pct", { $0.number(n.memUsedPct) }),
+            ("requests_running", { $0.number(n.requestsRunning) }), ("requests_waiting", { $0.number(n.requestsWaiting) }),
             ("gpus", { w in w.array(n.gpus) { w, g in
                 w.object([
                     ("index", { $0.number(g.index) }), ("util_pct", { $0.number(g.utilPct) }),

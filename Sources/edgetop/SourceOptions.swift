@@ -46,10 +46,13 @@ struct SourceOptions: ParsableArguments {
 
     /// The query backend, when --prometheus is given.
     func querySource() throws -> PrometheusQuerySource? {
-        guard let prometheus else { return nil }
-        let token = ProcessInfo.processInfo.environment["EDGETOP_PROMETHEUS_AUTHORIZATION"]
+        let file = try fleetConfig()
+        guard let argument = prometheus ?? file?.prometheus else { return nil }
+        // Credentials: the config file's, else the environment (never a command-line flag,
+        // which other users can read in the process list).
+        let auth = file?.prometheusAuthorization ?? ProcessInfo.processInfo.environment["EDGETOP_PROMETHEUS_AUTHORIZATION"]
         do {
-            return try PrometheusQuerySource(argument: prometheus, window: effectiveWindow, config: collectorConfig(), authorization: token)
+            return try PrometheusQuerySource(argument: argument, window: effectiveWindow, config: collectorConfig(), authorization: auth)
         } catch { throw UserError(description: "\(error)") }
     }
 
@@ -105,7 +108,10 @@ struct SourceOptions: ParsableArguments {
     }
 
     /// Sources other than the simulator replace it.
-    var hasLiveSources: Bool { !scrapes.isEmpty || statsd != nil || otlp != nil || config != nil }
+    var hasLiveSources: Bool {
+        !scrapes.isEmpty || statsd != nil || otlp != nil
+            || ((try? fleetConfig()) ?? nil).map { !$0.scrape.isEmpty || $0.statsd != nil || $0.otlp != nil } == true
+    }
 
     func statsdOptions() throws -> StatsDOptions? {
         guard let statsd else { return try fleetConfig()?.statsd }
@@ -124,7 +130,7 @@ struct SourceOptions: ParsableArguments {
     }
 
     var sourceLabel: String {
-        if let prometheus { return "prometheus \(prometheus.split(separator: ",").first ?? "")" }
+        if let p = prometheus ?? ((try? fleetConfig()) ?? nil)?.prometheus { return "prometheus \(p.split(separator: ",").first ?? "")" }
         if let replay { return "replay \(URL(fileURLWithPath: replay).lastPathComponent)" }
         if hasLiveSources {
             var parts: [String] = []

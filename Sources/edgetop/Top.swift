@@ -98,7 +98,7 @@ struct Top: ParsableCommand {
         state.keyMap = keyMap
         state.refreshSeconds = refresh
         state.ascii = ascii || !terminal.unicode
-        state.status.source = source.replay != nil || source.hasLiveSources || source.prometheus != nil ? source.sourceLabel : "simulator"
+        state.status.source = source.replay != nil || source.hasLiveSources || query != nil ? source.sourceLabel : "simulator"
         let meter = CPUMeter()
         let session = InteractiveSession(terminal: terminal, state: state, pump: pump,
                                          cpu: { meter.percent() }, shouldStop: { stop.isSet })

@@ -34,6 +34,13 @@ struct FleetConfigTests {
         #expect(c.otlp == "127.0.0.1:4318,site=fra2")
     }
 
+    @Test("a query backend with basic auth")
+    func prometheusSection() throws {
+        let c = try FleetConfig(yaml: "prometheus:\n  url: https://thanos.example:10902\n  node_label: instance\n  basic_auth: { username: ops, password: s3cret }\n")
+        #expect(c.prometheus == "https://thanos.example:10902,node_label=instance")
+        #expect(c.prometheusAuthorization == "Basic b3BzOnMzY3JldA==")
+    }
+
     @Test("every invalid file names its line and the reason", arguments: [
         ("scrape:\n  - url: http://x/m\n    interval: soon\n", 3, "interval must be a number"),
         ("window: 60\ncolour: blue\n", 2, "unknown key \"colour\""),

@@ -85,6 +85,9 @@ struct ScrapeMapperTests {
         #expect(out.contains { $0.value == 1000 && $0.weight == 3 })
         #expect(out.contains { $0.value == 5000 && $0.weight == 2 })
         #expect(Set(out.map(\.node)) == ["vllm-n01"])
+        let queue = m.map(parse("vllm:num_requests_running{model_name=\"a\"} 3\nvllm:num_requests_running{model_name=\"b\"} 2\nvllm_num_requests_waiting{model_name=\"a\"} 7\n"))
+        #expect(queue.contains(MappedSample(node: "vllm-n01", metric: .requestsRunning, value: 5)))
+        #expect(queue.contains(MappedSample(node: "vllm-n01", metric: .requestsWaiting, value: 7)))
     }
 
     /// Adds `extra` to every bucket from `le` upwards (cumulative counts).

@@ -93,6 +93,13 @@ public struct ScrapeMapper {
             case "node_memory_MemAvailable_bytes":
                 for s in family.samples { memAvailable[node(of: s)] = s.value }
                 continue
+            case "vllm:num_requests_running", "vllm_num_requests_running", "vllm:num_requests_waiting", "vllm_num_requests_waiting":
+                // Summed over models per node.
+                let metric: Metric = family.name.hasSuffix("running") ? .requestsRunning : .requestsWaiting
+                var perNode: [String: Double] = [:]
+                for s in family.samples where s.value.isFinite { perNode[node(of: s), default: 0] += s.value }
+                for (n, v) in perNode { out.append(MappedSample(node: n, metric: metric, value: v)) }
+                continue
             default: break
             }
             var isHistogram = false
