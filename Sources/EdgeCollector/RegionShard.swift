@@ -75,8 +75,6 @@ final class RegionShard: @unchecked Sendable {
         }
     }
 
-    func countInvalid(_ n: UInt64) { invalid &+= n }
-
     /// Rotates sub-windows so that `time` falls in the current one.
     func advance(to time: Double) {
         guard time.isFinite else { return }

@@ -80,20 +80,6 @@ extension LatencyHistogram {
                               mean: sum / Double(totalCount))
     }
 
-    /// Number of recorded values in buckets that lie wholly below `threshold` ms, plus the
-    /// bucket holding it (so the answer is exact whenever `threshold` is a bucket bound and
-    /// otherwise off by at most that one bucket).
-    @inlinable
-    public func count(below threshold: Double) -> UInt64 {
-        guard lowIndex <= highIndex else { return 0 }
-        var total: UInt64 = 0
-        for i in lowIndex...highIndex {
-            if HistogramLayout.lowerBound(i) >= threshold { break }
-            total &+= count(at: i)
-        }
-        return total
-    }
-
     @inlinable
     func clampToRange(_ v: Double) -> Double { Swift.min(Swift.max(v, min), max) }
 }

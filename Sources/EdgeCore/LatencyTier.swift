@@ -28,8 +28,6 @@ public enum LatencyTier: Int, Sendable, CaseIterable {
         LatencyTier.allCases.first(where: { ms < $0.thresholdMs })
     }
 
-    /// Users notice latency above this, whatever the workload.
-    public static let userNoticeMs: Double = 300
 }
 
 /// NVIDIA Xid codes that matter to fleet health (from DCGM documentation).

@@ -29,6 +29,4 @@ public final class SimulatorDriver: @unchecked Sendable {
         queue.sync { timer?.cancel(); timer = nil }
     }
 
-    /// Samples generated so far.
-    public var generated: UInt64 { queue.sync { simulator.generated } }
 }

@@ -16,15 +16,15 @@ struct Edgetop: ParsableCommand {
     )
 }
 
-/// Exit codes: 0 ok, 1 a --check failed, 2 usage or input error.
-enum ExitCode2 {
+/// Exit statuses: 0 ok, 1 a --check failed, 2 usage or input error.
+enum ExitStatus {
     static let usage: Int32 = 2
 }
 
 /// A one-line error for the user; the process exits with `code`.
 struct UserError: Error, CustomStringConvertible {
     var description: String
-    var code: Int32 = ExitCode2.usage
+    var code: Int32 = ExitStatus.usage
 }
 
 @main
@@ -46,7 +46,7 @@ enum Main {
             // ArgumentParser's own messages are already one line; point at --help.
             let message = Edgetop.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
             FileHandle.standardError.write(Data("edgetop: \(message) (see edgetop --help)\n".utf8))
-            exit(ExitCode2.usage)
+            exit(ExitStatus.usage)
         }
     }
 }

@@ -90,14 +90,5 @@ public func demoSnapshot(window: Double = 60) -> FleetSnapshot {
     return c.snapshot(at: now)
 }
 
-/// The default simulated fleet at a pinned time and seed, shared by tests that need a real-size
-/// snapshot (built once: the simulation takes a few seconds in a debug build).
+/// Start time of the pinned simulated fleet the golden screens are drawn from.
 public let pinnedFleetStart = 1_764_230_400.0
-
-public func pinnedFleetSnapshot(seed: UInt64 = 3, seconds: Double = 6, rate: Double = 20_000,
-                                topology: () throws -> (Collector, (Collector) -> Void)) rethrows -> FleetSnapshot {
-    let (collector, run) = try topology()
-    run(collector)
-    collector.drain()
-    return collector.snapshot(at: pinnedFleetStart + seconds)
-}
