@@ -188,26 +188,19 @@ public enum FleetTables {
     }
 
     static func sortGroups(_ g: [GroupStatus], by key: SortKey, reversed: Bool) -> [GroupStatus] {
-        if key == .name { return g.sorted { reversed ? $0.id > $1.id : $0.id < $1.id } }
-        return sorted(g, id: \.id, reversed: reversed) { x in
-            switch key {
-            case .health: SIMD4(Double(x.health.down), Double(x.health.degraded), Double(x.health.stale), x.latency.p99)
-            case .p99: SIMD4(x.latency.p99, 0, 0, 0)
-            case .p50: SIMD4(x.latency.p50, 0, 0, 0)
-            case .gpu: SIMD4(x.gpuUtilPct, 0, 0, 0)
-            case .temp: SIMD4(x.gpuTempMaxC, 0, 0, 0)
-            case .rps: SIMD4(x.rps, 0, 0, 0)
-            case .age: SIMD4(x.ageS, 0, 0, 0)
-            case .name: SIMD4(0, 0, 0, 0)
-            }
-        }
+        sortRows(g, by: key, reversed: reversed)
     }
 
     static func sortNodes(_ n: [NodeStatus], by key: SortKey, reversed: Bool) -> [NodeStatus] {
-        if key == .name { return n.sorted { reversed ? $0.id > $1.id : $0.id < $1.id } }
-        return sorted(n, id: \.id, reversed: reversed) { x in
+        sortRows(n, by: key, reversed: reversed)
+    }
+
+    /// One sort for groups and nodes: they differ only in what "worst" means.
+    static func sortRows<T: SortableRow>(_ items: [T], by key: SortKey, reversed: Bool) -> [T] {
+        if key == .name { return items.sorted { reversed ? $0.id > $1.id : $0.id < $1.id } }
+        return sorted(items, id: \.id, reversed: reversed) { x in
             switch key {
-            case .health: SIMD4(Double(x.health.rawValue), x.latency.p99, 0, 0)
+            case .health: x.worstFirstKey
             case .p99: SIMD4(x.latency.p99, 0, 0, 0)
             case .p50: SIMD4(x.latency.p50, 0, 0, 0)
             case .gpu: SIMD4(x.gpuUtilPct, 0, 0, 0)
@@ -236,4 +229,24 @@ public enum FleetTables {
             return reversed ? !r : r
         }
     }
+}
+
+/// What the table sort reads from a group or a node.
+protocol SortableRow {
+    var id: String { get }
+    var latency: LatencySummary { get }
+    var gpuUtilPct: Double { get }
+    var gpuTempMaxC: Double { get }
+    var rps: Double { get }
+    var ageS: Double { get }
+    /// Larger is worse, compared left to right, then by p99.
+    var worstFirstKey: SIMD4<Double> { get }
+}
+
+extension GroupStatus: SortableRow {
+    var worstFirstKey: SIMD4<Double> { SIMD4(Double(health.down), Double(health.degraded), Double(health.stale), latency.p99) }
+}
+
+extension NodeStatus: SortableRow {
+    var worstFirstKey: SIMD4<Double> { SIMD4(Double(health.rawValue), latency.p99, 0, 0) }
 }
