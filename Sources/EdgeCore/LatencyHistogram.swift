@@ -112,11 +112,7 @@ public struct LatencyHistogram<Count: FixedWidthInteger & UnsignedInteger & Send
             recordOutOfRange(value, count: count)
             return
         }
-        add(count, at: key)
-        _totalCount &+= count
-        _sum += value * Double(count)
-        if value < _min { _min = value }
-        if value > _max { _max = value }
+        absorb(value, count: count, at: key)
     }
 
     @inlinable @inline(never)
@@ -132,6 +128,13 @@ public struct LatencyHistogram<Count: FixedWidthInteger & UnsignedInteger & Send
             _rejected &+= count  // NaN, ±infinity, negative
             return
         }
+        absorb(value, count: count, at: index)
+    }
+
+    /// Counts `count` occurrences of `value` in bucket `index`, with the exact statistics.
+    /// (`record(_:)` spells this out for one value: it is the hot path.)
+    @inlinable
+    mutating func absorb(_ value: Double, count: UInt64, at index: Int) {
         add(count, at: index)
         _totalCount &+= count
         _sum += value * Double(count)
