@@ -43,13 +43,7 @@ struct Serve: ParsableCommand {
             // A replayed fleet is served as it stands at its last sample (a fixed picture).
             replayTime = try source.runReplay(into: collector, path: path)
         } else {
-            let now = Date().timeIntervalSince1970
-            let sim = FleetSimulator(topology: try source.topology(), collector: collector,
-                                     config: SimulatorConfig(seed: source.seed, latencySamplesPerSecond: source.rate),
-                                     start: now - 1)
-            sim.advance(to: now)
-            driver = SimulatorDriver(simulator: sim)
-            driver?.start()
+            driver = try source.runningSimulator(into: collector, history: 1)
         }
         let fixedTime = replayTime
         let pump = SnapshotPump { collector.snapshot(at: fixedTime ?? Date().timeIntervalSince1970) }
@@ -62,19 +56,12 @@ struct Serve: ParsableCommand {
         do { try server.start() } catch { throw UserError(description: "\(error)") }
         FileHandle.standardError.write(Data("edgetop: serving \(label) on http://\(host):\(server.port)/metrics\n".utf8))
 
-        let stop = StopFlag()
-        let signals = [SIGINT, SIGTERM].map { sig -> any DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { stop.set() }
-            s.resume()
-            return s
-        }
+        let stop = StopFlag(signals: [SIGINT, SIGTERM])
         while !stop.isSet {
             pump.request()
             Thread.sleep(forTimeInterval: max(0.2, refresh))
         }
-        signals.forEach { $0.cancel() }
+        stop.cancel()
         server.stop()
         driver?.stop()
         live?.stop()

@@ -94,9 +94,7 @@ struct Snapshot: ParsableCommand {
             time = Date().timeIntervalSince1970
         } else {
             let end = source.start.map { $0 + duration } ?? Date().timeIntervalSince1970
-            let sim = FleetSimulator(topology: try source.topology(), collector: collector,
-                                     config: SimulatorConfig(seed: source.seed, latencySamplesPerSecond: source.rate),
-                                     start: end - duration)
+            let sim = try source.simulator(into: collector, start: end - duration)
             sim.advance(to: end)
             collector.drain()
             time = end

@@ -158,6 +158,23 @@ struct SourceOptions: ParsableArguments {
         return t
     }
 
+    /// The simulated fleet of these options (topology, seed, rate), its clock at `start`.
+    func simulator(into collector: Collector, start: Double) throws -> FleetSimulator {
+        FleetSimulator(topology: try topology(), collector: collector,
+                       config: SimulatorConfig(seed: seed, latencySamplesPerSecond: rate), start: start)
+    }
+
+    /// The simulated fleet on the wall clock: `history` seconds simulated at once (so the first
+    /// view has data), then ticking in the background.
+    func runningSimulator(into collector: Collector, history: Double) throws -> SimulatorDriver {
+        let now = Date().timeIntervalSince1970
+        let sim = try simulator(into: collector, start: now - history)
+        sim.advance(to: now)
+        let driver = SimulatorDriver(simulator: sim)
+        driver.start()
+        return driver
+    }
+
     /// Replays `--replay` into `collector`, printing bad lines to stderr; returns the
     /// snapshot time (the last sample's).
     func runReplay(into collector: Collector, path: String) throws -> Double {

@@ -52,15 +52,8 @@ struct Top: ParsableCommand {
         let terminal: CursesTerminal
         do { terminal = try CursesTerminal(noColor: noColor) } catch { throw UserError(description: "\(error)") }
         defer { terminal.close() }
-        let stop = StopFlag()
-        let signals = [SIGINT, SIGTERM, SIGHUP].map { sig -> any DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { stop.set() }
-            s.resume()
-            return s
-        }
-        defer { signals.forEach { $0.cancel() } }
+        let stop = StopFlag(signals: [SIGINT, SIGTERM, SIGHUP])
+        defer { stop.cancel() }
 
         let collector = Collector(config: source.collectorConfig())
         var driver: SimulatorDriver?
@@ -82,13 +75,7 @@ struct Top: ParsableCommand {
             }
             pump = SnapshotPump { collector.snapshot(at: time) }
         } else {
-            let now = Date().timeIntervalSince1970
-            let sim = FleetSimulator(topology: try source.topology(), collector: collector,
-                                     config: SimulatorConfig(seed: source.seed, latencySamplesPerSecond: source.rate),
-                                     start: now - Top.prewarmSeconds)
-            sim.advance(to: now)
-            driver = SimulatorDriver(simulator: sim)
-            driver?.start()
+            driver = try source.runningSimulator(into: collector, history: Top.prewarmSeconds)
             pump = SnapshotPump { collector.snapshot(at: Date().timeIntervalSince1970) }
         }
         defer { driver?.stop(); live?.stop() }
@@ -125,12 +112,26 @@ struct Top: ParsableCommand {
     }
 }
 
-/// Set from a signal handler's queue, read by the UI loop.
+/// Set when one of `signals` arrives (their default action, ending the process, is replaced),
+/// read by a command's main loop so it can stop cleanly and restore what it changed.
 final class StopFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
+    private var sources: [any DispatchSourceSignal] = []
+
+    init(signals: [Int32]) {
+        sources = signals.map { sig in
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { [weak self] in self?.set() }
+            s.resume()
+            return s
+        }
+    }
+
     func set() { lock.lock(); value = true; lock.unlock() }
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    func cancel() { sources.forEach { $0.cancel() } }
 }
 
 /// The process's own CPU use, percent of one core, between calls.
