@@ -46,8 +46,7 @@ public final class HTTPServer: @unchecked Sendable {
     private let handler: Handler
     private var fd: Int32 = -1
     private let lock = NSLock()
-    private var stopping = false
-    private var acceptThread: Thread?
+    private let loop = SocketLoop()
     /// Connections being served; each has its own thread (a dispatch pool grows too slowly
     /// when idle clients sit in blocking reads), up to `maxConnections`.
     private var open = 0
@@ -71,19 +70,14 @@ public final class HTTPServer: @unchecked Sendable {
             close(fd)
             throw BindError(description: "cannot listen on \(host):\(port): \(String(cString: strerror(errno)))")
         }
-        let t = Thread { [self] in acceptLoop() }
-        t.name = "edgetop.http.accept"
-        acceptThread = t
-        t.start()
+        loop.start(name: "edgetop.http.accept") { [self] in acceptLoop() }
     }
 
     public func stop() {
-        lock.lock(); stopping = true; lock.unlock()
-        while acceptThread?.isFinished == false { usleep(10_000) }
-        if fd >= 0 { close(fd); fd = -1 }
+        loop.stop(closing: &fd)
     }
 
-    private var isStopping: Bool { lock.lock(); defer { lock.unlock() }; return stopping }
+    private var isStopping: Bool { loop.isStopping }
 
     private func acceptLoop() {
         while !isStopping {

@@ -40,3 +40,27 @@ enum Sockets {
         return (fd, UInt16(bigEndian: bound.sin_port))
     }
 }
+
+/// A loop on its own thread that a listener stops: `stop()` raises the flag, waits for the
+/// loop to notice (its socket's 200 ms receive timeout bounds the wait) and closes the socket.
+final class SocketLoop: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopping = false
+    private var thread: Thread?
+
+    var isStopping: Bool { lock.lock(); defer { lock.unlock() }; return stopping }
+
+    func start(name: String, _ body: @escaping @Sendable () -> Void) {
+        let t = Thread(block: body)
+        t.name = name
+        thread = t
+        t.start()
+    }
+
+    /// Stops the loop and closes `fd` (set to -1).
+    func stop(closing fd: inout Int32) {
+        lock.lock(); stopping = true; lock.unlock()
+        while thread?.isFinished == false { usleep(10_000) }
+        if fd >= 0 { close(fd); fd = -1 }
+    }
+}

@@ -49,8 +49,7 @@ public final class StatsDReceiver: @unchecked Sendable {
     private let collector: Collector
     private var fd: Int32 = -1
     private let lock = NSLock()
-    private var stopping = false
-    private var thread: Thread?
+    private let loop = SocketLoop()
     private var stats: SourceStats
     private var refs: [String: NodeRef] = [:]
     public static let maxNodes = 10_000
@@ -71,16 +70,11 @@ public final class StatsDReceiver: @unchecked Sendable {
         var buffer: Int32 = 8 << 20
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, socklen_t(MemoryLayout<Int32>.size))
         _ = collector.register(placement(node: options.node, tags: [:]))
-        let t = Thread { [self] in run() }
-        t.name = "edgetop.statsd"
-        thread = t
-        t.start()
+        loop.start(name: "edgetop.statsd") { [self] in run() }
     }
 
     public func stop() {
-        lock.lock(); stopping = true; lock.unlock()
-        while thread?.isFinished == false { usleep(10_000) }
-        if fd >= 0 { close(fd); fd = -1 }
+        loop.stop(closing: &fd)
     }
 
     public func sourceStats() -> SourceStats {
@@ -88,7 +82,7 @@ public final class StatsDReceiver: @unchecked Sendable {
         return stats
     }
 
-    private var isStopping: Bool { lock.lock(); defer { lock.unlock() }; return stopping }
+    private var isStopping: Bool { loop.isStopping }
 
     private func run() {
         var buffer = [UInt8](repeating: 0, count: 65_536)
