@@ -83,10 +83,7 @@ struct LiveSourcesTests {
           .enabled(if: pythonHas("statsd, datadog")))
     func statsdClients() throws {
         let port = freePort()
-        let out = NSTemporaryDirectory() + "edgetop-statsd-\(UUID().uuidString).json"
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        let edgetop = try #require(BackgroundProcess("/bin/sh", ["-c",
-            "\(edgetopBinary()) snapshot --format json --view nodes --duration 4 --statsd 127.0.0.1:\(port),region=WEU,site=fra1 > \(out)"]))
+        let edgetop = try #require(RunningSnapshot(["--view", "nodes", "--duration", "4", "--statsd", "127.0.0.1:\(port),region=WEU,site=fra1"]))
         usleep(1_000_000)
         let sender = """
         import json, math, random, time, statsd
@@ -109,10 +106,10 @@ struct LiveSourcesTests {
         """
         let sent = spawn(Self.python!, ["-c", sender])
         #expect(sent.status == 0, "\(sent.stderr)")
-        #expect(edgetop.wait(timeout: 20) == 0)
+        let result = edgetop.finish()
+        #expect(result.status == 0, "\(result.stderr)")
         let exact = try #require(try JSONSerialization.jsonObject(with: Data(sent.stdout.utf8)) as? [String: [Double]])
-        let text = try String(contentsOfFile: out, encoding: .utf8)
-        let n = nodes(try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]))
+        let n = nodes(try #require(result.json))
         for (id, e) in exact {
             let latency = try #require(n[id]?["latency_ms"] as? [String: Any], "\(id) missing")
             let p50 = latency["p50"] as? Double ?? .nan, p99 = latency["p99"] as? Double ?? .nan
@@ -127,16 +124,14 @@ struct LiveSourcesTests {
           .enabled(if: pythonHas("opentelemetry.exporter.otlp.json.http")))
     func otlpSDK() throws {
         let port = freePort()
-        let out = NSTemporaryDirectory() + "edgetop-otlp-\(UUID().uuidString).json"
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        let edgetop = try #require(BackgroundProcess("/bin/sh", ["-c",
-            "\(edgetopBinary()) snapshot --format json --view nodes --duration 6 --interval 10 --otlp 127.0.0.1:\(port) > \(out)"]))
+        let edgetop = try #require(RunningSnapshot(["--view", "nodes", "--duration", "6", "--interval", "10", "--otlp", "127.0.0.1:\(port)"]))
         #expect(waitForPort(port))
         let sent = spawn(Self.python!, [Self.scripts.appendingPathComponent("otlp_sender.py").path, "http://127.0.0.1:\(port)/v1/metrics"])
         #expect(sent.status == 0, "\(sent.stderr)")
-        #expect(edgetop.wait(timeout: 20) == 0)
+        let result = edgetop.finish()
+        #expect(result.status == 0, "\(result.stderr)")
         let exact = try #require(try JSONSerialization.jsonObject(with: Data(sent.stdout.utf8)) as? [String: Double])
-        let o = try #require(try JSONSerialization.jsonObject(with: Data(try String(contentsOfFile: out, encoding: .utf8).utf8)) as? [String: Any])
+        let o = try #require(result.json)
         let node = try #require(nodes(o)["otel-n01"], "\(o)")
         #expect(node["region"] as? String == "WEU" && node["site"] as? String == "fra1")
         let latency = try #require(node["latency_ms"] as? [String: Any])
@@ -156,15 +151,12 @@ struct LiveSourcesTests {
         let port = freePort()
         let exporter = try #require(BackgroundProcess(Self.nodeExporter!, ["--web.listen-address=127.0.0.1:\(port)"]))
         #expect(waitForPort(port), "\(exporter.log)")
-        let out = NSTemporaryDirectory() + "edgetop-ne-\(UUID().uuidString).json"
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        let edgetop = try #require(BackgroundProcess("/bin/sh", ["-c",
-            "\(edgetopBinary()) snapshot --format json --view nodes --duration 5 --scrape http://127.0.0.1:\(port)/metrics,region=WEU,site=lab,node=lab-n01,interval=0.5 > \(out)"]))
+        let edgetop = try #require(RunningSnapshot(["--view", "nodes", "--duration", "5", "--scrape", "http://127.0.0.1:\(port)/metrics,region=WEU,site=lab,node=lab-n01,interval=0.5"]))
         usleep(2_000_000)
         exporter.stop()
-        #expect(edgetop.wait(timeout: 20) == 0)
-        let text = try String(contentsOfFile: out, encoding: .utf8)
-        let o = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let result = edgetop.finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        let o = try #require(result.json)
         let node = try #require(nodes(o)["lab-n01"])
         #expect(node["health"] as? String == "DOWN")
         #expect((node["reason"] as? String)?.hasPrefix("unreachable") == true)
@@ -189,10 +181,7 @@ struct OTLPReceiverTests {
     @Test("200 for captured SDK exports (plain and gzip), partialSuccess, 400, 413, 415, 404")
     func answers() throws {
         let port = freePort()
-        let out = NSTemporaryDirectory() + "edgetop-otlp-answers-\(UUID().uuidString).json"
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        let edgetop = try #require(BackgroundProcess("/bin/sh", ["-c",
-            "\(edgetopBinary()) snapshot --format json --view nodes --duration 6 --interval 30 --otlp 127.0.0.1:\(port),region=WEU,site=fra1 > \(out)"]))
+        let edgetop = try #require(RunningSnapshot(["--view", "nodes", "--duration", "6", "--interval", "30", "--otlp", "127.0.0.1:\(port),region=WEU,site=fra1"]))
         #expect(waitForPort(port))
         let fixtures = repositoryRoot().appendingPathComponent("Tests/EdgeSourcesTests/Fixtures/otlp-json")
         let export = fixtures.appendingPathComponent("python-sdk_cumulative_explicit_histogram_export1.json").path
@@ -215,8 +204,9 @@ struct OTLPReceiverTests {
         defer { try? FileManager.default.removeItem(atPath: huge) }
         _ = spawn("/bin/sh", ["-c", "head -c 17000000 /dev/zero > \(huge)"])
         #expect(post(port, file: huge).0 == 413)
-        #expect(edgetop.wait(timeout: 20) == 0)
-        let o = try #require(try JSONSerialization.jsonObject(with: Data(try String(contentsOfFile: out, encoding: .utf8).utf8)) as? [String: Any])
+        let result = edgetop.finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        let o = try #require(result.json)
         let nodes = (o["nodes"] as? [[String: Any]]) ?? []
         #expect(nodes.contains { $0["id"] as? String == "edge-01" })
         #expect(nodes.first { $0["id"] as? String == "otel-x" }?["gpu_util_pct"] as? Double == 50)
