@@ -22,6 +22,8 @@ public final class Collector: @unchecked Sendable {
     private var generation: UInt64 = 0
     private var lastSnapshot: (time: Double, generation: UInt64, snapshot: FleetSnapshot)?
     private var snapshotCount: UInt64 = 0
+    /// Registered sources; `SourceID` indexes it. 0 is the default source.
+    private var sources: [SourceInfo] = [SourceInfo(name: "samples", kind: .direct)]
 
     public init(config: CollectorConfig = CollectorConfig()) {
         self.config = config
@@ -62,6 +64,28 @@ public final class Collector: @unchecked Sendable {
         }
         lock.unlock()
         return refs
+    }
+
+    /// Registers a source and returns the id its samples carry (`Sample.source`). Sources of
+    /// the same kind, name and service share one id.
+    public func registerSource(_ info: SourceInfo) -> SourceID {
+        lock.lock(); defer { lock.unlock() }
+        if let i = sources.firstIndex(of: info) { return SourceID(i) }
+        guard sources.count < Int(SourceID.max) else { return SourceID.max }
+        sources.append(info)
+        generation &+= 1
+        return SourceID(sources.count - 1)
+    }
+
+    /// Names the default source (id 0): "simulator", "replay", …
+    public func nameDefaultSource(_ name: String) {
+        lock.lock(); sources[0].name = name; generation &+= 1; lock.unlock()
+    }
+
+    /// The registered sources, indexed by `SourceID`.
+    public var registeredSources: [SourceInfo] {
+        lock.lock(); defer { lock.unlock() }
+        return sources
     }
 
     /// Registers one node.
@@ -140,9 +164,10 @@ public final class Collector: @unchecked Sendable {
         let id = snapshotCount
         lock.unlock()
         let shards = shardList()
+        let sources = registeredSources
         let parts = RegionParts(count: shards.count)
         DispatchQueue.concurrentPerform(iterations: shards.count) { i in
-            let part = shards[i].queue.sync { shards[i].summarize(now: now) }
+            let part = shards[i].queue.sync { shards[i].summarize(now: now, sources: sources) }
             parts.set(i, part)
         }
         let summaries = parts.values().sorted { $0.region.id < $1.region.id }

@@ -14,6 +14,20 @@ public struct GPUStatus: Sendable, Equatable {
     public var throttled: Bool
     /// Seconds since this GPU last reported (NaN: never).
     public var ageS: Double
+    /// The source whose gauges these are ("" before any).
+    public var source: String = ""
+}
+
+/// One source's latency for a node that several sources report (`NodeStatus.latencySources`).
+public struct LatencySourceStatus: Sendable, Equatable {
+    public var source: String
+    /// The configured service ("" unless declared).
+    public var service: String
+    public var latency: LatencySummary
+    public var errors: UInt64
+    /// Whether these figures are the node's (the most exact of its service); the others are
+    /// shown, never added.
+    public var used: Bool
 }
 
 /// Upper bounds (ms) of the latency distribution bins kept per node: tier-aligned, last is +∞.
@@ -72,6 +86,13 @@ public struct NodeStatus: Sendable, Equatable {
     public var requestsTotal: UInt64 = 0
     public var latencySumMs: Double = 0
     public var errorsTotal: UInt64 = 0
+    /// The source whose latency and errors these are ("" with no latency data).
+    public var latencySource: String = ""
+    /// Every source's own latency for this node when more than one reports it (empty otherwise).
+    public var latencySources: [LatencySourceStatus] = []
+
+    /// Shared empty tier counters, so nodes without latency allocate none.
+    static let noTierCounts = [UInt64](repeating: 0, count: TierBuckets.upperBoundsMs.count)
 }
 
 /// What kind of group a `GroupStatus` summarises.

@@ -10,10 +10,12 @@ enum HealthRules {
     /// DCGM clock-throttle reason bits that mean heat: SW thermal slowdown, HW thermal slowdown.
     static let thermalThrottleMask: UInt64 = 0x20 | 0x40
 
-    static func evaluate(node n: NodeState, histogram: borrowing RollupHistogram, errors: UInt64, now: Double,
-                         coveredSeconds: Double, config: CollectorConfig) -> NodeStatus {
+    static func evaluate(node n: NodeState, histogram: borrowing RollupHistogram, latency choice: LatencyChoice,
+                         now: Double, coveredSeconds: Double, config: CollectorConfig,
+                         sources: [SourceInfo]) -> NodeStatus {
+        let errors = choice.errors
         var latency = histogram.summary()
-        latency.bucketBounded = n.bucketBoundedUntil >= now && latency.count > 0
+        latency.bucketBounded = choice.bucketBounded && latency.count > 0
         let age = n.lastSeen.isFinite ? max(0, now - n.lastSeen) : .nan
         let requests = Double(latency.count)
         let rps = coveredSeconds > 0 ? requests / coveredSeconds : 0
@@ -39,14 +41,15 @@ enum HealthRules {
             if g.memTotalMiB.isFinite { memTotal += g.memTotalMiB }
             gpus.append(GPUStatus(index: i, utilPct: g.util, tempC: g.tempC, memUsedMiB: g.memUsedMiB,
                                   memTotalMiB: g.memTotalMiB, powerW: g.powerW, xid: recentXid,
-                                  throttled: throttled, ageS: g.lastSeen.isFinite ? max(0, now - g.lastSeen) : .nan))
+                                  throttled: throttled, ageS: g.lastSeen.isFinite ? max(0, now - g.lastSeen) : .nan,
+                                  source: g.lastSeen.isFinite ? RegionShard.name(of: g.source, in: sources) : ""))
         }
 
         var state = HealthState.healthy
         var reason = ""
         if n.up == 0 {
             state = .down
-            reason = n.lastError.map { "unreachable: \($0)" } ?? "up=0"
+            reason = n.lastError ?? "up=0"
         } else if let f = fatal {
             state = .down
             reason = "Xid \(f.xid) \(Xid.describe(f.xid)) on GPU\(f.gpu)"
@@ -96,10 +99,12 @@ enum HealthRules {
         status.memUsedPct = n.memUsedPct
         status.requestsRunning = n.requestsRunning
         status.requestsWaiting = n.requestsWaiting
-        status.tierCounts = n.tierCumulative
-        status.requestsTotal = n.requestsTotal
-        status.latencySumMs = n.latencySumMs
-        status.errorsTotal = n.errorsTotal
+        status.tierCounts = choice.tierCounts.isEmpty ? NodeStatus.noTierCounts : choice.tierCounts
+        status.requestsTotal = choice.requestsTotal
+        status.latencySumMs = choice.latencySumMs
+        status.errorsTotal = choice.errorsTotal
+        status.latencySource = choice.source
+        status.latencySources = choice.sources
         return status
     }
 }

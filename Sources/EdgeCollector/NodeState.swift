@@ -11,28 +11,22 @@ struct GPUState {
     var xid = 0
     var xidTime = -Double.infinity
     var lastSeen = -Double.infinity
+    /// The one source whose gauges this GPU shows. Another source's values for the same GPU
+    /// are ignored (counted as shadowed) until this one has been silent past the stale limit:
+    /// never averaged, never flip-flopping between two exporters.
+    var source: SourceID = 0
 }
 
-/// Everything the collector keeps for one node: the current sub-window histogram, the ring of
-/// finished sub-windows, counters and GPU gauges. A class so the shard mutates it in place.
+/// Everything the collector keeps for one node: a latency series per source, GPU gauges and
+/// host figures. A class so the shard mutates it in place.
 final class NodeState {
     let placement: NodePlacement
     let siteSlot: Int
-    /// Latency of the sub-window being filled (16-bit counters with carry: 3.5 KB).
-    var current = NodeHistogram()
-    /// Finished sub-windows, oldest overwritten first; `ring[k]` aligns with the shard's ring.
-    var ring: [CompactHistogram]
-    var errorsCurrent: UInt64 = 0
-    var errorsRing: [UInt64]
+    /// Latency and errors per source (usually one). See `LatencySeries`.
+    var series: [LatencySeries] = []
     var gpus: [GPUState]
     /// Last `up` value (NaN until a source says).
     var up = Double.nan
-    /// Requests since start by latency tier bucket (`TierBuckets`), with their count and sum:
-    /// monotonic, for `edgetop serve`'s Prometheus histogram. Exact: compared at record time.
-    var tierCumulative = [UInt64](repeating: 0, count: TierBuckets.upperBoundsMs.count)
-    var requestsTotal: UInt64 = 0
-    var latencySumMs: Double = 0
-    var errorsTotal: UInt64 = 0
     /// Host figures from node_exporter (NaN when no source reports them).
     var load1 = Double.nan
     var memUsedPct = Double.nan
@@ -45,21 +39,33 @@ final class NodeState {
     var lastSeen = -Double.infinity
     /// Last problem a source reported for this node (a failed scrape), shown to the operator.
     var lastError: String?
-    /// Until when the window holds classic-bucket latency (its quantiles are bucket-bounded).
-    var bucketBoundedUntil = -Double.infinity
+    /// GPU samples ignored because another source owns that GPU.
+    var shadowedGPUSamples: UInt64 = 0
 
     let windowSeconds: Double
+    let staleAfterSeconds: Double
+    let ringSize: Int
 
-    init(placement: NodePlacement, siteSlot: Int, ringSize: Int, windowSeconds: Double) {
+    init(placement: NodePlacement, siteSlot: Int, ringSize: Int, windowSeconds: Double, staleAfterSeconds: Double) {
         self.placement = placement
         self.windowSeconds = windowSeconds
+        self.staleAfterSeconds = staleAfterSeconds
         self.siteSlot = siteSlot
-        ring = [CompactHistogram](repeating: CompactHistogram(), count: ringSize)
-        errorsRing = [UInt64](repeating: 0, count: ringSize)
+        self.ringSize = ringSize
         gpus = [GPUState](repeating: GPUState(), count: max(0, min(placement.gpuCount, NodeState.maxGPUs)))
     }
 
     static let maxGPUs = 64
+
+    /// The series of `source`, created on its first latency or error sample.
+    @inline(__always)
+    func series(for source: SourceID) -> LatencySeries {
+        if let first = series.first, first.source == source { return first }
+        for s in series where s.source == source { return s }
+        let s = LatencySeries(source: source, ringSize: ringSize)
+        series.append(s)
+        return s
+    }
 
     /// Applies one sample. Returns false when the sample is invalid for this node.
     @inline(__always)
@@ -69,6 +75,16 @@ final class NodeState {
             guard g < NodeState.maxGPUs, s.value.isFinite else { return false }
             if g >= gpus.count {  // a GPU we were not told about: grow once (rare, not per sample)
                 gpus.append(contentsOf: repeatElement(GPUState(), count: g - gpus.count + 1))
+            }
+            if gpus[g].source != s.source {
+                // Another source owns this GPU; take over only once the owner has gone quiet.
+                guard !gpus[g].lastSeen.isFinite || s.time - gpus[g].lastSeen > staleAfterSeconds else {
+                    shadowedGPUSamples &+= 1
+                    if s.time > lastSeen { lastSeen = s.time }
+                    return true
+                }
+                gpus[g] = GPUState()
+                gpus[g].source = s.source
             }
             switch s.metric {
             case .gpuUtil: gpus[g].util = s.value
@@ -87,21 +103,19 @@ final class NodeState {
             switch s.metric {
             case .latencyMs:
                 guard s.value.isFinite && s.value >= 0 else { return false }
-                if s.weight == 1 { current.record(s.value) } else { current.record(s.value, count: UInt64(s.weight)) }
-                countTier(s.value, UInt64(s.weight))
+                series(for: s.source).record(s.value, weight: s.weight)
             case .latencyBucketMs:
                 guard s.value >= 0, !s.value.isNaN else { return false }
-                current.record(s.value, count: UInt64(s.weight))
-                countTier(s.value, UInt64(s.weight))
-                bucketBoundedUntil = s.time + windowSeconds
+                let series = series(for: s.source)
+                series.record(s.value, weight: s.weight)
+                series.bucketBoundedUntil = s.time + windowSeconds
             case .up:
                 guard s.value == 0 || s.value == 1 else { return false }
                 up = s.value
                 if s.value == 1 { lastError = nil }
             case .errors:
                 guard s.value.isFinite && s.value >= 0 else { return false }
-                errorsCurrent &+= UInt64(s.value) &* UInt64(s.weight)
-                errorsTotal &+= UInt64(s.value) &* UInt64(s.weight)
+                series(for: s.source).recordErrors(UInt64(s.value) &* UInt64(s.weight))
             case .load1:
                 guard s.value.isFinite && s.value >= 0 else { return false }
                 load1 = s.value
@@ -122,32 +136,18 @@ final class NodeState {
         return true
     }
 
-    @inline(__always)
-    func countTier(_ ms: Double, _ n: UInt64) {
-        tierCumulative[TierBuckets.index(ms)] &+= n
-        requestsTotal &+= n
-        latencySumMs += ms * Double(n)
-    }
-
     /// Moves the current sub-window into ring slot `slot`.
     func rotate(into slot: Int) {
-        ring[slot] = current.compacted()
-        current.reset()
-        errorsRing[slot] = errorsCurrent
-        errorsCurrent = 0
+        for s in series { s.rotate(into: slot) }
     }
 
     /// Forgets every sub-window (time jumped past the whole window).
     func clearWindow() {
-        for i in ring.indices { ring[i] = CompactHistogram(); errorsRing[i] = 0 }
-        current.reset()
-        errorsCurrent = 0
+        for s in series { s.clearWindow() }
     }
 
     /// Bytes this node holds, for `edgetop bench`.
     var byteCount: Int {
-        current.counts.count * MemoryLayout<UInt16>.stride
-            + ring.reduce(0) { $0 + $1.byteCount + MemoryLayout<CompactHistogram>.stride }
-            + gpus.count * MemoryLayout<GPUState>.stride + errorsRing.count * 8 + 256
+        series.reduce(0) { $0 + $1.byteCount } + gpus.count * MemoryLayout<GPUState>.stride + 256
     }
 }

@@ -47,7 +47,8 @@ final class RegionShard: @unchecked Sendable {
             sites.append((p, []))
         }
         let slot = nodes.count
-        nodes.append(NodeState(placement: p, siteSlot: siteSlot, ringSize: ringSize, windowSeconds: config.windowSeconds))
+        nodes.append(NodeState(placement: p, siteSlot: siteSlot, ringSize: ringSize, windowSeconds: config.windowSeconds,
+                               staleAfterSeconds: config.staleAfterSeconds))
         sites[siteSlot].nodeSlots.append(slot)
         return Int32(slot)
     }
@@ -103,7 +104,7 @@ final class RegionShard: @unchecked Sendable {
     }
 
     /// Summarises the region at `now`; call on `queue`.
-    func summarize(now: Double) -> RegionSummary {
+    func summarize(now: Double, sources: [SourceInfo]) -> RegionSummary {
         advance(to: now)
         let covered = coveredSeconds(now: now)
         var nodeOut: [NodeStatus] = []
@@ -113,6 +114,7 @@ final class RegionShard: @unchecked Sendable {
         var regionHist = RollupHistogram()
         var siteHist = RollupHistogram()
         var nodeHist = RollupHistogram()
+        var scratch = RollupHistogram()
         var region = GroupAccumulator()
         let order = sites.indices.sorted { sites[$0].placement.siteID < sites[$1].placement.siteID }
         for s in order {
@@ -123,14 +125,9 @@ final class RegionShard: @unchecked Sendable {
             for slot in slots {
                 let n = nodes[slot]
                 nodeHist.reset()
-                nodeHist.merge(n.current)
-                var errors = n.errorsCurrent
-                for k in 0..<ringFilled {
-                    nodeHist.merge(n.ring[(ringCursor - 1 - k + 2 * ringSize) % ringSize])
-                    errors &+= n.errorsRing[(ringCursor - 1 - k + 2 * ringSize) % ringSize]
-                }
-                let status = HealthRules.evaluate(node: n, histogram: nodeHist, errors: errors,
-                                                  now: now, coveredSeconds: covered, config: config)
+                let choice = chooseSeries(n, into: &nodeHist, scratch: &scratch, now: now, sources: sources)
+                let status = HealthRules.evaluate(node: n, histogram: nodeHist, latency: choice,
+                                                  now: now, coveredSeconds: covered, config: config, sources: sources)
                 acc.add(status)
                 siteHist.merge(nodeHist)
                 nodeOut.append(status)
@@ -151,6 +148,71 @@ final class RegionShard: @unchecked Sendable {
                              accumulator: region, stats: IngestStats(samples: samples, invalid: invalid))
     }
 
+    /// Merges the series that count for node `n` into `h` (one request, one count): per
+    /// service, the most exact series with data in the window — per-sample before
+    /// bucket-bounded, then direct/StatsD/OTLP/scrape, then the first registered. The others are
+    /// summarised beside it, never added. Services the configuration declared apart are summed.
+    func chooseSeries(_ n: NodeState, into h: inout RollupHistogram, scratch: inout RollupHistogram,
+                      now: Double, sources: [SourceInfo]) -> LatencyChoice {
+        var choice = LatencyChoice()
+        if n.series.count == 1 {
+            let s = n.series[0]
+            choice.errors = s.mergeWindow(into: &h, cursor: ringCursor, filled: ringFilled)
+            choice.bucketBounded = s.bucketBoundedUntil >= now
+            choice.tierCounts = s.tierCumulative
+            choice.requestsTotal = s.requestsTotal
+            choice.latencySumMs = s.latencySumMs
+            choice.errorsTotal = s.errorsTotal
+            choice.source = Self.name(of: s.source, in: sources)
+            return choice
+        }
+        guard !n.series.isEmpty else { return choice }
+        // Several sources: summarise each, then pick per service.
+        struct Candidate { var series: LatencySeries; var service: String; var summary: LatencySummary; var errors: UInt64; var rank: (Int, Int, Int) }
+        var candidates: [Candidate] = []
+        candidates.reserveCapacity(n.series.count)
+        for s in n.series {
+            scratch.reset()
+            let errors = s.mergeWindow(into: &scratch, cursor: ringCursor, filled: ringFilled)
+            var summary = scratch.summary()
+            summary.bucketBounded = s.bucketBoundedUntil >= now && summary.count > 0
+            let info = Int(s.source) < sources.count ? sources[Int(s.source)] : SourceInfo(name: "source \(s.source)", kind: .direct)
+            let present = summary.count > 0 || errors > 0
+            candidates.append(Candidate(series: s, service: info.service, summary: summary, errors: errors,
+                                        rank: (present ? (summary.bucketBounded ? 1 : 0) : 2, info.kind.preference, Int(s.source))))
+        }
+        var chosen = Set<Int>()
+        var bestByService: [String: Int] = [:]
+        for (i, c) in candidates.enumerated() {
+            if let b = bestByService[c.service], candidates[b].rank <= c.rank { continue }
+            bestByService[c.service] = i
+        }
+        chosen = Set(bestByService.values.filter { candidates[$0].rank.0 < 2 })
+        var names: [String] = []
+        for i in chosen.sorted() {
+            let s = candidates[i].series
+            choice.errors &+= s.mergeWindow(into: &h, cursor: ringCursor, filled: ringFilled)
+            choice.bucketBounded = choice.bucketBounded || candidates[i].summary.bucketBounded
+            if choice.tierCounts.isEmpty { choice.tierCounts = s.tierCumulative } else {
+                for k in choice.tierCounts.indices { choice.tierCounts[k] &+= s.tierCumulative[k] }
+            }
+            choice.requestsTotal &+= s.requestsTotal
+            choice.latencySumMs += s.latencySumMs
+            choice.errorsTotal &+= s.errorsTotal
+            names.append(Self.name(of: s.source, in: sources))
+        }
+        choice.source = names.joined(separator: " + ")
+        choice.sources = candidates.enumerated().map { i, c in
+            LatencySourceStatus(source: Self.name(of: c.series.source, in: sources), service: c.service,
+                                latency: c.summary, errors: c.errors, used: chosen.contains(i))
+        }
+        return choice
+    }
+
+    static func name(of id: SourceID, in sources: [SourceInfo]) -> String {
+        Int(id) < sources.count ? sources[Int(id)].name : "source \(id)"
+    }
+
     /// Seconds of data the window holds: the ring's finished sub-windows plus the current one,
     /// never before the first sample.
     private func coveredSeconds(now: Double) -> Double {
@@ -161,6 +223,20 @@ final class RegionShard: @unchecked Sendable {
 
     /// Approximate bytes held by this region's nodes.
     func byteCount() -> Int { nodes.reduce(0) { $0 + $1.byteCount } }
+}
+
+/// The latency series that count for one node, as `chooseSeries` picked them.
+struct LatencyChoice {
+    var errors: UInt64 = 0
+    var bucketBounded = false
+    var tierCounts: [UInt64] = []
+    var requestsTotal: UInt64 = 0
+    var latencySumMs: Double = 0
+    var errorsTotal: UInt64 = 0
+    /// The source (or " + "-joined sources of distinct services) whose figures count.
+    var source = ""
+    /// Every series of the node, when it has more than one.
+    var sources: [LatencySourceStatus] = []
 }
 
 /// A region's part of a snapshot, produced on its queue.

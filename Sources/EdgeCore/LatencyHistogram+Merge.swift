@@ -7,16 +7,17 @@ extension LatencyHistogram {
         _rejected &+= other._rejected
         guard other._totalCount > 0 else { return }
         let lo = other.lowIndex, hi = other.highIndex
+        reserve(lo, hi)
+        let src = other._counts - other._base  // indexed by bucket: both windows cover lo...hi
         if Count.bitWidth >= 64 {
             // Roll-ups: plain adds over both buffers; a 64-bit counter wrapping is reported.
-            let dst = _counts, src = other._counts
+            let dst = _counts - _base
             for i in lo...hi {
                 let (sum, wrapped) = dst[i].addingReportingOverflow(Count(truncatingIfNeeded: src[i]))
                 dst[i] = sum
                 if _slowPath(wrapped) { _carry[i, default: 0] &+= 1 }
             }
         } else {
-            let src = other._counts
             for i in lo...hi where src[i] != 0 { add(UInt64(src[i]), at: i) }
         }
         // Carries of narrow counters (a 64-bit counter never wraps in practice).
@@ -31,6 +32,7 @@ extension LatencyHistogram {
     @inlinable
     public mutating func merge(_ other: CompactHistogram) {
         _rejected &+= other.rejected
+        if !other.counts.isEmpty { reserve(other.lowIndex, other.lowIndex + other.counts.count - 1) }
         var i = other.lowIndex
         for c in other.counts {
             if c != 0 { add(UInt64(c), at: i) }

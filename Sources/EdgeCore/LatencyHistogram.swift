@@ -1,7 +1,11 @@
-/// A fixed-size latency histogram (milliseconds) with exact counts, sum, min and max.
+/// A latency histogram (milliseconds) on a fixed bucket layout, with exact counts, sum, min and max.
 ///
-/// Storage is allocated once at `init`; `record` is O(1), allocation-free and lock-free — the
-/// owner serialises access (in edgetop: the region's serial queue). The type is non-copyable:
+/// Counters are stored only for a window of the layout that covers what was recorded, grown
+/// an octave (64 buckets) at a time: a node whose requests span 20–800 ms holds ~8 octaves
+/// (1 KB of 16-bit counters) instead of all 27 (3.5 KB), and one that never saw a request
+/// holds none. Growth is rare (a value outside every earlier one's octaves) and after it
+/// `record` is O(1), allocation-free and lock-free — the owner serialises access (in
+/// edgetop: the region's serial queue). The type is non-copyable:
 /// a histogram has exactly one owner, so recording needs no copy-on-write check (that check
 /// was a third of the cost of a record); `copy()` and `compacted()` make explicit copies. The counter width is a type
 /// parameter: nodes keep 16-bit counters to stay within the memory budget, roll-ups 64-bit.
@@ -21,9 +25,19 @@
 public struct LatencyHistogram<Count: FixedWidthInteger & UnsignedInteger & Sendable>: ~Copyable {
     /// Bucket counters, `HistogramLayout.bucketCount` of them (a copy; carries not included:
     /// use `count(at:)` for the exact count of a bucket).
-    public var counts: [Count] { Array(UnsafeBufferPointer(start: _counts, count: HistogramLayout.bucketCount)) }
-    /// Owned counter storage, freed in `deinit`.
-    @usableFromInline let _counts: UnsafeMutablePointer<Count>
+    public var counts: [Count] {
+        var all = [Count](repeating: 0, count: HistogramLayout.bucketCount)
+        for k in 0..<_capacity { all[_base + k] = _counts[k] }
+        return all
+    }
+    /// Owned counter storage for buckets `_base ..< _base + _capacity`, freed in `deinit`.
+    @usableFromInline var _counts: UnsafeMutablePointer<Count>
+    /// Layout index of `_counts[0]`.
+    @usableFromInline var _base = 0
+    /// Buckets stored (0 until the first value).
+    @usableFromInline var _capacity = 0
+    /// Bytes of counter storage held.
+    public var storageBytes: Int { _capacity * MemoryLayout<Count>.stride }
     /// Carries of counters that wrapped: bucket → how many times it wrapped (each worth
     /// 2^bitWidth). Empty in practice.
     @usableFromInline var _carry: [Int: UInt64] = [:]
@@ -49,12 +63,10 @@ public struct LatencyHistogram<Count: FixedWidthInteger & UnsignedInteger & Send
     public var rejected: UInt64 { _rejected }
     @usableFromInline var _rejected: UInt64 = 0
 
+    /// An empty histogram; it holds no counters until the first value.
     @inlinable
     public init() {
-        _counts = .allocate(capacity: HistogramLayout.bucketCount)
-        // Zero the bytes in one go (a generic element-wise initialise costs a call per counter).
-        UnsafeMutableRawPointer(_counts).initializeMemory(
-            as: UInt8.self, repeating: 0, count: HistogramLayout.bucketCount * MemoryLayout<Count>.stride)
+        _counts = .allocate(capacity: 1)
     }
 
     deinit { _counts.deallocate() }
@@ -63,7 +75,10 @@ public struct LatencyHistogram<Count: FixedWidthInteger & UnsignedInteger & Send
     @inlinable
     public func copy() -> LatencyHistogram<Count> {
         var c = LatencyHistogram<Count>()
-        c._counts.update(from: _counts, count: HistogramLayout.bucketCount)
+        if _capacity > 0 {
+            c.reserve(_base, _base + _capacity - 1)
+            (c._counts + (_base - c._base)).update(from: _counts, count: _capacity)
+        }
         c._carry = _carry; c._totalCount = _totalCount; c._sum = _sum; c._min = _min; c._max = _max
         c._underflow = _underflow; c._overflow = _overflow; c._rejected = _rejected
         return c
@@ -80,8 +95,35 @@ public struct LatencyHistogram<Count: FixedWidthInteger & UnsignedInteger & Send
     /// The exact count of bucket `i`, carries included.
     @inlinable
     public func count(at i: Int) -> UInt64 {
-        if _carry.isEmpty || Count.bitWidth >= 64 { return UInt64(_counts[i]) }
-        return UInt64(_counts[i]) &+ ((_carry[i] ?? 0) << UInt64(Count.bitWidth))
+        let slot = i &- _base
+        guard UInt(bitPattern: slot) < UInt(bitPattern: _capacity) else { return 0 }
+        if _carry.isEmpty || Count.bitWidth >= 64 { return UInt64(_counts[slot]) }
+        return UInt64(_counts[slot]) &+ ((_carry[i] ?? 0) << UInt64(Count.bitWidth))
+    }
+
+    /// Makes the stored window cover buckets `lo...hi` (whole octaves, one spare octave on
+    /// each side that grows), keeping the counts.
+    @inlinable @inline(never)
+    public mutating func reserve(_ lo: Int, _ hi: Int) {
+        let end = _base + _capacity
+        if _capacity > 0 && lo >= _base && hi < end { return }
+        let octave = 1 << Int(HistogramLayout.mantissaBits)
+        var newLo = (lo / octave - 1) * octave, newEnd = (hi / octave + 2) * octave
+        if _capacity > 0 {
+            newLo = lo < _base ? Swift.min(newLo, _base) : _base
+            newEnd = hi >= end ? Swift.max(newEnd, end) : end
+        }
+        newLo = Swift.max(0, newLo)
+        newEnd = Swift.min(HistogramLayout.bucketCount, newEnd)
+        let grown = UnsafeMutablePointer<Count>.allocate(capacity: newEnd - newLo)
+        // Zero the bytes in one go (a generic element-wise initialise costs a call per counter).
+        UnsafeMutableRawPointer(grown).initializeMemory(as: UInt8.self, repeating: 0,
+                                                        count: (newEnd - newLo) * MemoryLayout<Count>.stride)
+        if _capacity > 0 { (grown + (_base - newLo)).update(from: _counts, count: _capacity) }
+        _counts.deallocate()
+        _counts = grown
+        _base = newLo
+        _capacity = newEnd - newLo
     }
 
     /// Records one value (milliseconds).
@@ -89,13 +131,16 @@ public struct LatencyHistogram<Count: FixedWidthInteger & UnsignedInteger & Send
     public mutating func record(_ value: Double) {
         // One unsigned compare admits exactly the finite values in range: below-range values
         // give a negative key, negative values (sign bit) and NaN/inf give a key past the end.
+        // The window lies inside the layout, so a slot inside the window is a valid bucket;
+        // anything else (outside the window, out of range, rejected) takes the general path.
         let key = Int(truncatingIfNeeded: value.bitPattern >> HistogramLayout.shift) &- HistogramLayout.baseKey
-        guard _fastPath(UInt(bitPattern: key) < UInt(HistogramLayout.bucketCount)) else {
-            recordOutOfRange(value, count: 1)
+        let slot = key &- _base
+        guard _fastPath(UInt(bitPattern: slot) < UInt(bitPattern: _capacity)) else {
+            record(value, count: 1)
             return
         }
-        let c = _counts[key] &+ 1
-        _counts[key] = c
+        let c = _counts[slot] &+ 1
+        _counts[slot] = c
         if _slowPath(c == 0) { _carry[key, default: 0] &+= 1 }
         _totalCount &+= 1
         _sum += value
@@ -145,16 +190,21 @@ public struct LatencyHistogram<Count: FixedWidthInteger & UnsignedInteger & Send
     /// Adds `amount` to bucket `index`, carrying whatever does not fit the counter.
     @inlinable
     mutating func add(_ amount: UInt64, at index: Int) {
+        var slot = index &- _base
+        if _slowPath(UInt(bitPattern: slot) >= UInt(bitPattern: _capacity)) {
+            reserve(index, index)
+            slot = index &- _base
+        }
         let width = UInt64(Count.bitWidth)
         if width >= 64 {
-            let (next, wrapped) = _counts[index].addingReportingOverflow(Count(truncatingIfNeeded: amount))
-            _counts[index] = next
+            let (next, wrapped) = _counts[slot].addingReportingOverflow(Count(truncatingIfNeeded: amount))
+            _counts[slot] = next
             if wrapped { _carry[index, default: 0] &+= 1 }
             return
         }
         let modulus = UInt64(1) << width
-        let total = UInt64(_counts[index]) &+ amount
-        _counts[index] = Count(truncatingIfNeeded: total & (modulus - 1))
+        let total = UInt64(_counts[slot]) &+ amount
+        _counts[slot] = Count(truncatingIfNeeded: total & (modulus - 1))
         let carried = total >> width
         if carried > 0 { _carry[index, default: 0] &+= carried }
     }
@@ -163,7 +213,7 @@ public struct LatencyHistogram<Count: FixedWidthInteger & UnsignedInteger & Send
     @inlinable
     public mutating func reset() {
         if _totalCount > 0 {
-            for i in lowIndex...highIndex { _counts[i] = 0 }
+            for i in lowIndex...highIndex { _counts[i &- _base] = 0 }
         }
         if !_carry.isEmpty { _carry.removeAll() }
         _totalCount = 0; _sum = 0; _min = .infinity; _max = -.infinity
@@ -174,7 +224,8 @@ public struct LatencyHistogram<Count: FixedWidthInteger & UnsignedInteger & Send
 // Sole ownership makes sending a histogram to another thread a transfer, never a share.
 extension LatencyHistogram: @unchecked Sendable {}
 
-/// Per-node histogram: 16-bit counters keep a node's current sub-window at 3.5 KB.
+/// Per-node histogram: 16-bit counters over the occupied octaves keep a node's current
+/// sub-window near 1 KB.
 public typealias NodeHistogram = LatencyHistogram<UInt16>
 /// Roll-up histogram for sites, regions and the fleet.
 public typealias RollupHistogram = LatencyHistogram<UInt64>

@@ -79,6 +79,10 @@ public enum Metric: UInt8, Sendable, CaseIterable {
     }
 }
 
+/// Which registered source a sample came from (`Collector.registerSource`); 0 is the
+/// collector's own default source (the simulator, a replay, the query backend).
+public typealias SourceID = UInt16
+
 /// One measurement, 32 bytes, no references: batches of these are plain arrays.
 public struct Sample: Sendable {
     public var node: NodeRef
@@ -91,9 +95,13 @@ public struct Sample: Sendable {
     public var metric: Metric
     /// GPU index within the node, for per-GPU metrics.
     public var gpu: UInt8
+    /// Provenance: the source that measured it. Latency from different sources of one node is
+    /// kept apart and never summed (one request, one count); see `Collector.registerSource`.
+    public var source: SourceID
 
-    public init(node: NodeRef, time: Double, metric: Metric, value: Double, gpu: UInt8 = 0, weight: UInt32 = 1) {
+    public init(node: NodeRef, time: Double, metric: Metric, value: Double, gpu: UInt8 = 0, weight: UInt32 = 1,
+                source: SourceID = 0) {
         self.node = node; self.time = time; self.metric = metric; self.value = value; self.gpu = gpu
-        self.weight = weight
+        self.weight = weight; self.source = source
     }
 }

@@ -88,7 +88,7 @@ public struct FleetConfig: Sendable, Equatable {
                         guard let name = ik.string else { throw fail(ik, "keys must be strings") }
                         switch name {
                         case "url": url = try text(iv, "scrape[\(i)].url")
-                        case "region", "site", "node": options.append("\(name)=\(try text(iv, "scrape[\(i)].\(name)"))")
+                        case "region", "site", "node", "service": options.append("\(name)=\(try text(iv, "scrape[\(i)].\(name)"))")
                         case "interval", "timeout": options.append("\(name)=\(try seconds(iv, "scrape[\(i)].\(name)"))")
                         case "tier_ms": options.append("tier=\(try seconds(iv, "scrape[\(i)].tier_ms"))")
                         case "node_labels":
@@ -96,7 +96,7 @@ public struct FleetConfig: Sendable, Equatable {
                             nodeLabels = try seq.map { try text($0, "scrape[\(i)].node_labels") }
                         case "site_label": siteLabel = try text(iv, "scrape[\(i)].site_label")
                         case "region_label": regionLabel = try text(iv, "scrape[\(i)].region_label")
-                        default: throw fail(ik, "scrape[\(i)]: unknown key \"\(name)\" (url, region, site, node, interval, timeout, tier_ms, node_labels, site_label, region_label)")
+                        default: throw fail(ik, "scrape[\(i)]: unknown key \"\(name)\" (url, region, site, node, service, interval, timeout, tier_ms, node_labels, site_label, region_label)")
                         }
                     }
                     guard let url else { throw fail(item, "scrape[\(i)] has no url") }
@@ -147,8 +147,8 @@ public struct FleetConfig: Sendable, Equatable {
                     guard let name = ik.string else { throw fail(ik, "keys must be strings") }
                     switch name {
                     case "listen": listen = try text(iv, "\(key).listen")
-                    case "region", "site", "node": options.append("\(name)=\(try text(iv, "\(key).\(name)"))")
-                    default: throw fail(ik, "\(key): unknown key \"\(name)\" (listen, region, site, node)")
+                    case "region", "site", "node", "service": options.append("\(name)=\(try text(iv, "\(key).\(name)"))")
+                    default: throw fail(ik, "\(key): unknown key \"\(name)\" (listen, region, site, node, service)")
                     }
                 }
                 guard let listen else { throw fail(v, "\(key) has no listen address") }

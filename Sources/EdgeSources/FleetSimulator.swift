@@ -50,6 +50,7 @@ public final class FleetSimulator {
     public init(topology: Topology, collector: Collector, config: SimulatorConfig = SimulatorConfig(), start: Double) {
         self.config = config
         self.collector = collector
+        collector.nameDefaultSource("simulator")
         self.time = start
         rng = SimRandom(seed: config.seed)
         let placements = topology.placements()

@@ -38,7 +38,10 @@ public struct ReplaySource {
     /// Called for each bad line as it is found (the CLI prints it to stderr).
     public var onError: (LineError) -> Void = { _ in }
 
-    public init(collector: Collector) { self.collector = collector }
+    public init(collector: Collector) {
+        self.collector = collector
+        collector.nameDefaultSource("replay")
+    }
 
     /// Replays a whole file.
     public mutating func replay(path: String) throws -> Outcome {

@@ -23,7 +23,7 @@ public enum Action: String, Sendable, CaseIterable {
         case .top: "first row"
         case .bottom: "last row"
         case .drill: "drill down: region, site, node, GPUs"
-        case .back: "back up a level (selection kept)"
+        case .back: "clear the filter, else back up a level"
         case .allSites: "all sites of the fleet, worst first"
         case .filter: "filter rows (Enter applies, Esc clears)"
         case .sortNext: "next sort column"
@@ -31,7 +31,7 @@ public enum Action: String, Sendable, CaseIterable {
         case .pause: "pause / resume (data frozen)"
         case .faster: "refresh faster"
         case .slower: "refresh slower"
-        case .help: "this help"
+        case .help: "this help (again to close)"
         case .quit: "quit"
         }
     }

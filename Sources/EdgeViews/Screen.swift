@@ -209,7 +209,8 @@ public enum Screen {
         let firstBin = d.firstIndex { $0 > 0 } ?? 0
         let lastBin = d.lastIndex { $0 > 0 } ?? -1
         let bins = lastBin >= firstBin ? Array(firstBin...lastBin) : []
-        let below = 3 + 2 + (bins.isEmpty ? 1 : bins.count)  // facts, title, bins
+        let sourcesLine = node.latencySources.count > 1 ? 1 : 0
+        let below = 3 + sourcesLine + 2 + (bins.isEmpty ? 1 : bins.count)  // facts, sources, title, bins
         let room = g.height - 2 - 4 - below - 1
         let gpuRows = max(1, min(max(1, node.gpus.count), room))
         let tableBottom = 3 + 1 + gpuRows
@@ -229,11 +230,26 @@ public enum Screen {
         g.put(facts1, x: 1, y: y, style: CellStyle(.plain), maxWidth: g.width - 2)
         y += 1
         var x = 1
+        let approx = l.bucketBounded ? (state.ascii ? "~" : "≈") : ""
         for (label, v) in [("p50", l.p50), ("p90", l.p90), ("p99", l.p99), ("max", l.max)] {
             x += g.put("\(label) ", x: x, y: y, style: CellStyle(.dim))
-            x += g.put("\(Formatting.ms(v))ms", x: x, y: y, style: CellStyle(Tone.latency(v), bold: label == "p99")) + 2
+            x += g.put("\(v.isFinite ? approx : "")\(Formatting.ms(v))ms", x: x, y: y, style: CellStyle(Tone.latency(v), bold: label == "p99")) + 2
+        }
+        if !node.latencySource.isEmpty {
+            g.put("from \(node.latencySource)", x: x, y: y, style: CellStyle(.dim), maxWidth: max(0, g.width - x - 1))
         }
         y += 1
+        if sourcesLine > 0 {
+            // One request, one count: the other sources of the same requests are shown, not added.
+            var x = 1
+            x += g.put("also seen: ", x: x, y: y, style: CellStyle(.dim))
+            for s in node.latencySources where !s.used && x < g.width - 2 {
+                let a = s.latency.bucketBounded ? approx.isEmpty ? (state.ascii ? "~" : "≈") : approx : ""
+                let text = "\(s.source) \(Formatting.count(s.latency.count)) req p99 \(s.latency.p99.isFinite ? a : "")\(Formatting.ms(s.latency.p99))ms (not added)  "
+                x += g.put(text, x: x, y: y, style: CellStyle(.dim), maxWidth: max(0, g.width - x - 1))
+            }
+            y += 1
+        }
         guard y < g.height - 2 else { return }
         g.put("latency distribution over the window", x: 1, y: y, style: CellStyle(.plain, bold: true))
         y += 1
@@ -302,7 +318,7 @@ public enum Screen {
             "HEALTH: dn down, deg degraded, st stale",
             "Latency colours: tiers <50 <100 <200 <500 ms, above",
             "Typing a filter, keys are text; Ctrl-C quits.",
-            "Any key closes this help.",
+            "? or any other key closes this help.",
         ]
         let keyWidth = max(12, lines.map { TextWidth.width($0.0) }.max() ?? 0)
         let inner = min(g.width - 6, max(50, keyWidth + 5 + (lines.map { TextWidth.width($0.1) }.max() ?? 0)))

@@ -173,6 +173,16 @@ public struct SnapshotDocument {
             ("gpu_mem_used_mib", { $0.number(n.gpuMemUsedMiB) }), ("gpu_mem_total_mib", { $0.number(n.gpuMemTotalMiB) }),
             ("rps", { $0.number(n.rps) }), ("error_ratio", { $0.number(n.errorRatio) }),
             ("latency_ms", { latency(&$0, n.latency) }), ("tier_fractions", { tierFractions(&$0, n.tierCounts) }),
+            ("latency_source", { $0.string(n.latencySource) }),
+            ("latency_sources", { w in w.array(n.latencySources) { w, s in
+                w.object([
+                    ("source", { $0.string(s.source) }), ("service", { $0.string(s.service) }),
+                    ("used", { $0.raw(s.used ? "true" : "false") }),
+                    ("count", { $0.number(Double(s.latency.count)) }), ("p50", { $0.number(s.latency.p50) }),
+                    ("p99", { $0.number(s.latency.p99) }), ("errors", { $0.number(Double(s.errors)) }),
+                    ("bucket_bounded", { $0.raw(s.latency.bucketBounded ? "true" : "false") }),
+                ])
+            } }),
             ("age_s", { $0.number(n.ageS) }),
             ("load1", { $0.number(n.load1) }), ("mem_used_pct", { $0.number(n.memUsedPct) }),
             ("requests_running", { $0.number(n.requestsRunning) }), ("requests_waiting", { $0.number(n.requestsWaiting) }),
@@ -182,7 +192,7 @@ public struct SnapshotDocument {
                     ("temp_c", { $0.number(g.tempC) }), ("mem_used_mib", { $0.number(g.memUsedMiB) }),
                     ("mem_total_mib", { $0.number(g.memTotalMiB) }), ("power_w", { $0.number(g.powerW) }),
                     ("xid", { $0.number(g.xid) }), ("throttled", { $0.raw(g.throttled ? "true" : "false") }),
-                    ("age_s", { $0.number(g.ageS) }),
+                    ("age_s", { $0.number(g.ageS) }), ("source", { $0.string(g.source) }),
                 ])
             } }),
         ])

@@ -136,7 +136,7 @@ public struct UIState: Sendable {
 
     private mutating func apply(_ key: Key) {
         if key == .resize { return }
-        if showHelp { showHelp = false; return }  // any key closes help
+        if showHelp { showHelp = false; return }  // any key closes help, `?` too (a toggle)
         if editingFilter != nil { editFilter(key); return }
         guard let action = keyMap.action(for: key) else { return }
         switch action {
@@ -149,7 +149,9 @@ public struct UIState: Sendable {
         case .top: move(to: 0)
         case .bottom: move(to: Int.max)
         case .drill: drill()
-        case .back: back()
+        case .back:
+            // As in k9s and htop: an applied filter is cleared before the view goes back.
+            if !filter.isEmpty { filter = ""; resetSelection() } else { back() }
         case .filter: editingFilter = filter
         case .sortNext: sort = sort.next; reversed = false
         case .sortReverse: reversed.toggle()

@@ -35,7 +35,7 @@ struct Bench: ParsableCommand {
         func wanted(_ name: String) -> Bool { only == nil || only == name }
         // First frame first, while the process is as cold as a fresh launch.
         if wanted("view") { try ViewBench.firstFrame() }
-        if wanted("memory") { try memory(seconds: quick ? 12 : 70) }
+        if wanted("memory") { try memory(seconds: quick ? 12 : 70, quick: quick) }
         if wanted("histogram") { record(count: 10_000_000 / scale) }
         if wanted("merge") { merge(nodes: 4_400, rounds: 20 / min(scale, 4)) }
         if wanted("ingest") { try ingest(samples: 20_000_000 / scale) }
@@ -45,7 +45,7 @@ struct Bench: ParsableCommand {
 
     // MARK: figures
 
-    func memory(seconds: Double) throws {
+    func memory(seconds: Double, quick: Bool) throws {
         let collector = Collector()
         let start = 1_764_230_400.0
         let sim = FleetSimulator(topology: try Topology.embedded(), collector: collector, start: start)
@@ -58,11 +58,38 @@ struct Bench: ParsableCommand {
         let snapshotMs = elapsed(since: t1) * 1000
         let nodes = snap.nodes.count
         let bytes = collector.stateBytes()
-        let rss = Self.residentBytes()
         line("simulator: samples/s generated+ingested", Double(sim.generated) / simulated, nil, unit: "/s", goal: "≥100k/s")
         line("snapshot of \(nodes) nodes (ms)", snapshotMs, nil, unit: "ms", goal: "")
         line("collector state per node (\(Int(seconds))s window)", Double(bytes) / Double(nodes) / 1024, nil, unit: "KiB", goal: "")
-        line("RSS, default fleet, full window (MB)", Double(rss) / 1_000_000, nil, unit: "MB", goal: "≤150 MB")
+        // What the operator runs: the live view (its session loop, snapshot pump and screen)
+        // with a full window, in a fresh process, next to `snapshot` of the same fleet.
+        let viewSeconds = quick ? 5 : 30
+        if let view = Self.probe("view", seconds: viewSeconds), let snapshot = Self.probe("snapshot", seconds: 0) {
+            line("RSS, live view, full window (MB) vs snapshot", view.rss / 1e6, snapshot.rss / 1e6, unit: "MB", goal: "≤150 MB")
+            line("  peak RSS of the live view over \(viewSeconds)s (MB)", view.peak / 1e6, nil, unit: "MB", goal: "≤150 MB")
+        } else {
+            print("  (memory probe could not run)")
+        }
+    }
+
+    /// Runs `edgetop memory-probe` in a fresh process; its RSS and peak RSS in bytes.
+    static func probe(_ mode: String, seconds: Int) -> (rss: Double, peak: Double)? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        p.arguments = ["memory-probe", "--mode", mode, "--seconds", "\(seconds)"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return nil }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let words = String(decoding: data, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
+        func value(_ key: String) -> Double? {
+            guard let i = words.firstIndex(where: { $0 == key }), i + 1 < words.count else { return nil }
+            return Double(words[i + 1])
+        }
+        guard p.terminationStatus == 0, let rss = value("rss_bytes"), let peak = value("peak_bytes") else { return nil }
+        return (rss, peak)
     }
 
     func record(count: Int) {
@@ -182,15 +209,6 @@ struct Bench: ParsableCommand {
     }
 
     // MARK: helpers
-
-    static func residentBytes() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for l in status.split(separator: "\n") where l.hasPrefix("VmRSS:") {
-            let kb = l.split(separator: " ").compactMap { Int($0) }.first ?? 0
-            return kb * 1024
-        }
-        return 0
-    }
 }
 
 /// Histograms are non-copyable; arrays hold them through a box.

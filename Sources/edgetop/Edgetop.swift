@@ -11,7 +11,7 @@ struct Edgetop: ParsableCommand {
         `edgetop snapshot` prints the same views once, for scripts and CI.
         """,
         version: "0.1.0",
-        subcommands: [Top.self, Snapshot.self, Serve.self, Bench.self, FakeFleet.self],
+        subcommands: [Top.self, Snapshot.self, Serve.self, Bench.self, FakeFleet.self, MemoryProbe.self],
         defaultSubcommand: Top.self
     )
 }
@@ -30,6 +30,7 @@ struct UserError: Error, CustomStringConvertible {
 @main
 enum Main {
     static func main() {
+        Memory.configureAllocator()
         do {
             var command = try Edgetop.parseAsRoot()
             try command.run()

@@ -83,6 +83,33 @@ struct GoldenScreenTests {
         try expectGolden("filter-applied-80x24", goldenState([.enter, .char("/"), .char("k"), .char("a"), .enter]), width: 80, height: 24)
     }
 
+    @Test("Esc after an applied filter shows the unfiltered screen; ? twice shows no help")
+    func escapeAndHelpToggle() throws {
+        try expectGolden("region-80x24", goldenState([.enter, .char("/"), .char("k"), .char("a"), .enter, .escape]), width: 80, height: 24)
+        try expectGolden("fleet-80x24", goldenState([.char("?"), .char("?")]), width: 80, height: 24)
+    }
+
+    @Test("node with two sources of the same requests: the exact one counts, the other is shown")
+    func nodeTwoSources() throws {
+        let c = Collector()
+        let statsd = c.registerSource(SourceInfo(name: "statsd 127.0.0.1:8125", kind: .statsd))
+        let scrape = c.registerSource(SourceInfo(name: "http://127.0.0.1:8000/metrics", kind: .scrape))
+        let ref = c.register(NodePlacement(regionID: "WEU", siteID: "fra1", nodeID: "fra1-n01", tierMs: 500))
+        let t0 = 1_764_230_400.0
+        var batch: [Sample] = []
+        for k in 0..<400 {
+            let v = 150 + Double(k % 40) * 9
+            batch.append(Sample(node: ref, time: t0 + Double(k) * 0.02, metric: .latencyMs, value: v, source: statsd))
+            batch.append(Sample(node: ref, time: t0 + Double(k) * 0.02, metric: .latencyBucketMs, value: v <= 300 ? 300 : 500, source: scrape))
+            if k % 100 == 0 { batch.append(Sample(node: ref, time: t0 + Double(k) * 0.02, metric: .gpuUtil, value: 71, gpu: 0, source: scrape)) }
+        }
+        c.ingest(batch)
+        var s = UIState(snapshot: c.snapshot(at: t0 + 8))
+        s.status = StatusInfo(source: "2 live sources", samplesPerSecond: 100, invalid: 0, cpuPercent: 1)
+        for k: Key in [.enter, .enter, .enter] { s = s.handle(k) }
+        try expectGolden("node-two-sources-80x24", s, width: 80, height: 24)
+    }
+
     @Test("paused and sorted by p99, reversed")
     func pausedSorted() throws {
         try expectGolden("paused-sorted-80x24", goldenState([.char(" "), .char("s"), .char("S")]), width: 80, height: 24)

@@ -116,12 +116,31 @@ struct KeyHandlingTests {
         #expect(s.refreshSeconds == 10)
     }
 
-    @Test("? opens help; any key closes it without acting")
+    @Test("? opens help; ? again, Esc or any other key closes it without acting")
     func help() {
         var s = state([.char("?")])
         #expect(s.showHelp)
         s = s.handle(.char("q"))
         #expect(!s.showHelp && !s.quit)
+        s = s.handle(.char("?")).handle(.char("?"))
+        #expect(!s.showHelp, "? toggles")
+        s = s.handle(.char("?")).handle(.escape)
+        #expect(!s.showHelp && s.level == .fleet, "Esc closes help and does not go back")
+    }
+
+    @Test("Esc clears an applied filter first, then goes back a level")
+    func escapeClearsFilterFirst() {
+        var s = state([.char("/"), .char("W"), .char("E"), .char("U"), .enter])
+        #expect(s.filter == "WEU" && s.table()?.rows.map(\.id) == ["WEU"])
+        s = s.handle(.escape)
+        #expect(s.filter.isEmpty && s.level == .fleet, "the filter goes, the level stays")
+        #expect((s.table()?.rows.count ?? 0) > 1)
+        s = s.handle(.enter).handle(.char("/")).handle(.char("z")).handle(.enter)
+        #expect(s.filter == "z")
+        s = s.handle(.escape)
+        #expect(s.filter.isEmpty && s.level != .fleet, "first Esc clears the region's filter")
+        s = s.handle(.escape)
+        #expect(s.level == .fleet, "second Esc goes back")
     }
 
     @Test("q quits from every level; Ctrl-C even while typing a filter")

@@ -73,7 +73,10 @@ struct Scanner {
                 }
             }
             guard closed else { return .failure(Failure(reason: "unterminated label value of \(name)")) }
-            let text = plain ? String(decoding: bytes[valueStart..<(i - 1)], as: UTF8.self) : String(decoding: value, as: UTF8.self)
+            // Prometheus fails a scrape whose label values are not UTF-8; so do we.
+            guard let text = plain ? String(validating: bytes[valueStart..<(i - 1)], as: UTF8.self) : String(validating: value, as: UTF8.self) else {
+                return .failure(Failure(reason: "label value of \(name) is not valid UTF-8"))
+            }
             out.append(Label(name, text))
             skipSpaces(om)
             if take(Scanner.close) { return .success(out) }

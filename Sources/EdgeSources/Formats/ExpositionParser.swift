@@ -71,7 +71,17 @@ struct ParseState {
             return
         }
         if l.first == UInt8(ascii: "#") {
-            metadata(Substring(String(decoding: l, as: UTF8.self)))
+            guard let text = String(validating: l, as: UTF8.self) else {
+                // A plain comment may hold anything; HELP text must be UTF-8 (as in Prometheus).
+                let words = l.split(separator: 0x20, maxSplits: 2)
+                if words.count >= 2, let w = String(validating: words[1], as: UTF8.self), ["HELP", "TYPE", "UNIT"].contains(w) {
+                    fail("# \(w) is not valid UTF-8")
+                } else if om {
+                    fail("comment lines are not allowed in OpenMetrics")
+                }
+                return
+            }
+            metadata(Substring(text))
             return
         }
         sample(l)
@@ -106,7 +116,11 @@ struct ParseState {
                 return
             }
             if strict && declaredType.contains(name) { fail("repeated # TYPE for \(name)"); return }
-            if !families[index].samples.isEmpty { fail("# TYPE for \(name) after its samples"); return }
+            if !families[index].samples.isEmpty {
+                // Prometheus' text parser takes metadata anywhere; the first type stands.
+                if strict || om { fail("# TYPE for \(name) after its samples") }
+                return
+            }
             declaredType.insert(name)
             families[index].type = t
             if om && strict, let unit = families[index].unit, !unit.isEmpty, !name.hasSuffix("_" + unit) {

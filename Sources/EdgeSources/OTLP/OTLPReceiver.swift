@@ -11,6 +11,8 @@ public final class OTLPReceiver: @unchecked Sendable {
     public let host: String
     public let port: UInt16
     private let collector: Collector
+    /// This receiver's provenance in the collector.
+    private let source: SourceID
     private let lock = NSLock()
     private var decoder: OTLPDecoder
     private var refs: [String: NodeRef] = [:]
@@ -19,7 +21,7 @@ public final class OTLPReceiver: @unchecked Sendable {
     public static let maxBody = 16 << 20
     public static let maxNodes = 10_000
 
-    /// `HOST:PORT[,region=R,site=S,node=N]`: where to listen and where unplaced data goes.
+    /// `HOST:PORT[,region=R,site=S,node=N,service=NAME]`: where to listen and where unplaced data goes.
     public init(argument: String, collector: Collector) throws {
         let parts = argument.split(separator: ",").map(String.init)
         guard let address = parts.first, let colon = address.lastIndex(of: ":"),
@@ -30,6 +32,7 @@ public final class OTLPReceiver: @unchecked Sendable {
         host = h.isEmpty ? "127.0.0.1" : h
         self.port = port
         var placement = OTLPDecoder.Placement(region: "default", site: "otlp", node: "otlp")
+        var service = ""
         for option in parts.dropFirst() {
             let kv = option.split(separator: "=", maxSplits: 1).map(String.init)
             guard kv.count == 2, !kv[1].isEmpty else { throw StatsDOptions.ParseError(description: "--otlp option \"\(option)\": expected key=value") }
@@ -37,12 +40,14 @@ public final class OTLPReceiver: @unchecked Sendable {
             case "region": placement.region = kv[1]
             case "site": placement.site = kv[1]
             case "node": placement.node = kv[1]
-            default: throw StatsDOptions.ParseError(description: "--otlp option \"\(kv[0])\" is unknown (region, site, node)")
+            case "service": service = kv[1]
+            default: throw StatsDOptions.ParseError(description: "--otlp option \"\(kv[0])\" is unknown (region, site, node, service)")
             }
         }
         decoder = OTLPDecoder(defaultPlacement: placement)
         self.collector = collector
         stats = SourceStats(name: "otlp \(host):\(port)")
+        source = collector.registerSource(SourceInfo(name: "otlp \(host):\(port)", kind: .otlp, service: service))
     }
 
     public func start() throws {
@@ -106,7 +111,7 @@ public final class OTLPReceiver: @unchecked Sendable {
                 ref = collector.register(NodePlacement(regionID: p.region, siteID: p.site, nodeID: p.node))
                 refs[p.node] = ref
             }
-            batch.append(Sample(node: ref, time: now, metric: m.metric, value: m.value, gpu: m.gpu, weight: m.weight))
+            batch.append(Sample(node: ref, time: now, metric: m.metric, value: m.value, gpu: m.gpu, weight: m.weight, source: source))
         }
         collector.ingest(batch)
         stats.samples += UInt64(batch.count)

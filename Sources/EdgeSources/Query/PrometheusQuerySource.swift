@@ -111,6 +111,7 @@ public final class PrometheusQuerySource: @unchecked Sendable {
             }
         }
         let collector = Collector(config: config)
+        collector.nameDefaultSource("prometheus")
         var refs: [String: NodeRef] = [:]
         var batch: [Sample] = []
         func ref(_ labels: [String: String]) -> NodeRef? {

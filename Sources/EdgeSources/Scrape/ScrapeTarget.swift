@@ -15,12 +15,14 @@ public struct ScrapeTarget: Sendable, Equatable {
     /// Labels that name a node's site and region, when a target serves several (config only).
     public var siteLabel: String?
     public var regionLabel: String?
+    /// The service whose requests this target's latency measures ("": the node's only one).
+    public var service = ""
 
     public struct ParseError: Error, CustomStringConvertible {
         public var description: String
     }
 
-    /// Parses `URL[,region=R,site=S,node=N,interval=SECONDS,timeout=SECONDS,tier=MS]`.
+    /// Parses `URL[,region=R,site=S,node=N,interval=SECONDS,timeout=SECONDS,tier=MS,service=NAME]`.
     public init(argument: String, defaultInterval: Double = 1) throws {
         let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         guard let first = parts.first, let url = URL(string: first), let scheme = url.scheme?.lowercased(),
@@ -41,13 +43,14 @@ public struct ScrapeTarget: Sendable, Equatable {
             case "region": region = kv[1]
             case "site": site = kv[1]
             case "node": node = kv[1]
+            case "service": service = kv[1]
             case "interval", "timeout", "tier":
                 guard let v = Double(kv[1]), v.isFinite, v > 0, v <= 3600 else {
                     throw ParseError(description: "--scrape \(kv[0])=\(kv[1]): expected seconds (ms for tier) above 0")
                 }
                 if kv[0] == "interval" { interval = v } else if kv[0] == "timeout" { timeout = v } else { tierMs = v }
             default:
-                throw ParseError(description: "--scrape option \"\(kv[0])\" is unknown (region, site, node, interval, timeout, tier)")
+                throw ParseError(description: "--scrape option \"\(kv[0])\" is unknown (region, site, node, interval, timeout, tier, service)")
             }
         }
         timeout = min(timeout, interval)

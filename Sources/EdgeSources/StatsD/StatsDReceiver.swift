@@ -12,10 +12,13 @@ public struct StatsDOptions: Sendable, Equatable {
     public var region: String
     public var site: String
     public var node: String
+    /// The service whose requests these timings measure ("": the node's only service). Two
+    /// sources' latency for one node is summed only when they name different services.
+    public var service = ""
 
     public struct ParseError: Error, CustomStringConvertible { public var description: String }
 
-    /// Parses `HOST:PORT[,region=R,site=S,node=N]` (host defaults to 127.0.0.1: `:8125`).
+    /// Parses `HOST:PORT[,region=R,site=S,node=N,service=NAME]` (host defaults to 127.0.0.1: `:8125`).
     public init(argument: String) throws {
         let parts = argument.split(separator: ",").map(String.init)
         guard let address = parts.first, let colon = address.lastIndex(of: ":"),
@@ -33,7 +36,8 @@ public struct StatsDOptions: Sendable, Equatable {
             case "region": region = kv[1]
             case "site": site = kv[1]
             case "node": node = kv[1]
-            default: throw ParseError(description: "--statsd option \"\(kv[0])\" is unknown (region, site, node)")
+            case "service": service = kv[1]
+            default: throw ParseError(description: "--statsd option \"\(kv[0])\" is unknown (region, site, node, service)")
             }
         }
     }
@@ -52,6 +56,8 @@ public final class StatsDReceiver: @unchecked Sendable {
     private let loop = SocketLoop()
     private var stats: SourceStats
     private var refs: [String: NodeRef] = [:]
+    /// This receiver's provenance in the collector.
+    private let source: SourceID
     public static let maxNodes = 10_000
 
     public struct BindError: Error, CustomStringConvertible { public var description: String }
@@ -60,6 +66,7 @@ public final class StatsDReceiver: @unchecked Sendable {
         self.options = options
         self.collector = collector
         stats = SourceStats(name: "statsd \(options.host):\(options.port)")
+        source = collector.registerSource(SourceInfo(name: stats.name, kind: .statsd, service: options.service))
     }
 
     /// Binds the socket (so an address in use fails at once) and starts receiving.
@@ -159,7 +166,7 @@ public final class StatsDReceiver: @unchecked Sendable {
         }
         guard let ref = ref(for: m.tags) else { return .overCap }
         for v in m.values {
-            batch.append(Sample(node: ref, time: t, metric: metric, value: v, gpu: gpu, weight: m.weight))
+            batch.append(Sample(node: ref, time: t, metric: metric, value: v, gpu: gpu, weight: m.weight, source: source))
         }
         return .mapped
     }

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Dispatch
+import EdgeCollector
+import EdgeSources
+import EdgeViews
+import Foundation
+
+/// `edgetop memory-probe`: one memory figure in a fresh process, so `edgetop bench` can compare
+/// what the operator runs (the live view) with `snapshot` without one run inflating the other.
+struct MemoryProbe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "memory-probe", abstract: "Print the RSS of the live view or of a snapshot (for edgetop bench).",
+        shouldDisplay: false)
+
+    @Option(help: "view or snapshot") var mode = "view"
+    @Option(help: "Wall-clock seconds the view runs after its window is full.") var seconds: Double = 20
+
+    func run() throws {
+        let collector = Collector()
+        let window = collector.config.windowSeconds
+        let now = Date().timeIntervalSince1970
+        // A full window of fleet time, simulated as fast as the machine allows.
+        let verbose = ProcessInfo.processInfo.environment["EDGETOP_PROBE_VERBOSE"] != nil
+        func stage(_ name: String) { if verbose { print("  \(name): rss \(Memory.residentBytes() / 1_000_000) MB") } }
+        stage("start")
+        let topology = try Topology.embedded()
+        stage("topology")
+        let sim = FleetSimulator(topology: topology, collector: collector, start: now - window)
+        stage("registered")
+        sim.advance(to: now - window + 1)
+        collector.drain()
+        stage("1s simulated")
+        sim.advance(to: now)
+        collector.drain()
+        stage("window simulated (state \(collector.stateBytes() / 1_000_000) MB)")
+        if mode == "snapshot" {
+            let snap = collector.snapshot(at: now)
+            stage("snapshot")
+            _ = SnapshotDocument(snapshot: snap, kind: .regions).text(width: 160)
+            print("rss_bytes \(Memory.residentBytes()) peak_bytes \(Memory.peakBytes())")
+            return
+        }
+        // The live view: the simulator on the wall clock, the real session loop and snapshot
+        // pump, a terminal that keeps the grid in memory.
+        let driver = SimulatorDriver(simulator: sim)
+        driver.start()
+        defer { driver.stop() }
+        let pump = SnapshotPump { collector.snapshot(at: Date().timeIntervalSince1970) }
+        pump.prime()
+        let terminal = MemoryTerminal(width: 160, height: 45, until: Date().timeIntervalSince1970 + seconds)
+        let session = InteractiveSession(terminal: terminal, state: UIState(), pump: pump)
+        session.run()
+        print("rss_bytes \(Memory.residentBytes()) peak_bytes \(Memory.peakBytes()) frames \(terminal.frames)")
+    }
+}
+
+/// A terminal that keeps the last grid and presses `q` when its time is up.
+final class MemoryTerminal: TerminalBackend {
+    let size: (width: Int, height: Int)
+    let until: Double
+    var frames = 0
+    private var last: CellGrid?
+
+    init(width: Int, height: Int, until: Double) {
+        size = (width, height)
+        self.until = until
+    }
+
+    func draw(_ grid: CellGrid) { last = grid; frames += 1 }
+
+    func readKey(timeoutMs: Int) -> Key? {
+        if Date().timeIntervalSince1970 >= until { return .char("q") }
+        usleep(UInt32(timeoutMs) * 1000)
+        return nil
+    }
+}
