@@ -35,9 +35,10 @@ struct Top: ParsableCommand {
     @Option(help: .hidden)
     var firstFrameReport: String?
 
-    /// Seconds of fleet history simulated before the first frame, so it shows a fleet, not
-    /// zeros, while staying within the first-frame budget.
-    static let prewarmSeconds = 0.5
+    /// Seconds of fleet history simulated before the first frame: one simulator tick, so the
+    /// first frame shows every node's GPUs and the fleet's latency (10k requests) within the
+    /// first-frame budget; the next refreshes fill the window in.
+    static let prewarmSeconds = 0.1
 
     func validate() throws {
         guard refresh.isFinite, refresh >= 0.25, refresh <= 10 else { throw ValidationError("--refresh must be between 0.25 and 10 seconds") }

@@ -50,6 +50,36 @@ struct LiveSourcesTests {
         #expect(sources.contains { ($0["last_error"] as? String)?.contains("refused") == true || ($0["up"] as? Bool) == false })
     }
 
+    @Test("a page that fails to parse is a failed scrape: its node is DOWN with the line and reason", .enabled(if: python != nil))
+    func brokenPagesFailTheScrape() throws {
+        let dir = NSTemporaryDirectory() + "edgetop-broken-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let good = try Data(contentsOf: Self.fixtures.appendingPathComponent("dcgm-exporter/dcgm-exporter-2.x_a100_mig_nvidia-docs.prom"))
+        let brace = try #require(good.firstIndex(of: UInt8(ascii: "{")))
+        try good.prefix(upTo: brace + 5).write(to: URL(fileURLWithPath: dir + "/truncated.prom"))
+        try Data("<html><body><h1>404 Not Found</h1></body></html>\n".utf8).write(to: URL(fileURLWithPath: dir + "/html.prom"))
+        try good.write(to: URL(fileURLWithPath: dir + "/good.prom"))
+        let port = freePort()
+        let server = try #require(BackgroundProcess(Self.python!, ["-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", dir]))
+        defer { server.stop() }
+        #expect(waitForPort(port))
+        let r = spawn(edgetopBinary(), [
+            "snapshot", "--format", "json", "--view", "nodes", "--duration", "2.5",
+            "--scrape", "http://127.0.0.1:\(port)/truncated.prom,region=WEU,site=fra1,node=fra1-cut",
+            "--scrape", "http://127.0.0.1:\(port)/html.prom,region=WEU,site=fra1,node=fra1-html",
+            "--scrape", "http://127.0.0.1:\(port)/good.prom,region=WEU,site=fra1",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let n = nodes(try json(r))
+        let cut = try #require(n["fra1-cut"])
+        #expect(cut["health"] as? String == "DOWN")
+        #expect((cut["reason"] as? String)?.hasPrefix("scrape failed: line 1: ") == true, "\(cut["reason"] ?? "")")
+        let html = try #require(n["fra1-html"])
+        #expect(html["health"] as? String == "DOWN" && (html["reason"] as? String)?.contains("HTML") == true, "\(html["reason"] ?? "")")
+        #expect(n["ub20-a100-k8s"]?["health"] as? String == "HEALTHY", "the good target next to them is untouched")
+    }
+
     @Test("a prometheus_client exporter shaped like dcgm-exporter + vLLM: GPU figures, bucket-bounded latency",
           .enabled(if: pythonHas("prometheus_client")))
     func prometheusClientExporter() throws {
@@ -212,5 +242,80 @@ struct OTLPReceiverTests {
         #expect(nodes.first { $0["id"] as? String == "otel-x" }?["gpu_util_pct"] as? Double == 50)
         let source = (o["sources"] as? [[String: Any]])?.first
         #expect((source?["invalid"] as? Int ?? 0) >= 2, "the refused point and the malformed body are counted")
+    }
+}
+
+/// One request, one count, on a mixed real fleet: vLLM's histogram scraped through the real
+/// prometheus_client and the application's per-request DogStatsD timings of the same requests.
+@Suite("A mixed real fleet: scrape and DogStatsD of the same requests", .serialized,
+       .enabled(if: LiveSourcesTests.pythonHas("prometheus_client, datadog")))
+struct MixedFleetTests {
+    static let nodes = 3
+
+    /// Runs the fleet and a snapshot over it; returns the snapshot's nodes and what was sent.
+    func run(statsd: Bool) throws -> (nodes: [String: [String: Any]], sent: [String: [String: Double]], fleet: [String: Any]) {
+        let first = freePort(), statsdPort = freePort() + 100
+        let result = NSTemporaryDirectory() + "edgetop-mixed-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: result) }
+        var args = ["--view", "nodes", "--duration", "6", "--interval", "2"]
+        for i in 0..<Self.nodes {
+            args += ["--scrape", "http://127.0.0.1:\(first + i)/metrics,region=WEU,site=mix1,node=mix-n0\(i + 1),interval=0.5,tier=2000"]
+        }
+        if statsd { args += ["--statsd", "127.0.0.1:\(statsdPort),region=WEU,site=mix1"] }
+        let edgetop = try #require(RunningSnapshot(args))
+        var fleetArgs = [LiveSourcesTests.scripts.appendingPathComponent("mixed_fleet.py").path, "\(first)", "\(Self.nodes)", "\(statsdPort)", result]
+        if !statsd { fleetArgs.append("--no-statsd") }
+        let fleet = try #require(BackgroundProcess(LiveSourcesTests.python!, fleetArgs))
+        defer { fleet.stop() }
+        let finished = edgetop.finish()
+        #expect(finished.status == 0, "\(finished.stderr)")
+        let data = try #require(FileManager.default.contents(atPath: result), "the fleet did not finish sending: \(fleet.log)")
+        let sent = try #require(try JSONSerialization.jsonObject(with: data) as? [String: [String: Double]])
+        let o = try #require(finished.json)
+        let nodes = Dictionary(((o["nodes"] as? [[String: Any]]) ?? []).map { ($0["id"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        return (nodes, sent, o["fleet"] as? [String: Any] ?? [:])
+    }
+
+    @Test("every node counts each request once, at the exact quantiles of the timings sent; the scrape is shown beside it")
+    func scrapeAndStatsD() throws {
+        let (nodes, sent, fleet) = try run(statsd: true)
+        #expect(sent.count == Self.nodes)
+        var fleetSent = 0
+        for (id, exact) in sent {
+            let node = try #require(nodes[id], "\(id) missing")
+            let latency = try #require(node["latency_ms"] as? [String: Any])
+            let count = Int(exact["count"] ?? 0)
+            fleetSent += count
+            #expect(latency["count"] as? Int == count, "\(id): \(latency["count"] ?? "-") counted, \(count) requests sent")
+            #expect(latency["bucket_bounded"] as? Bool == false, "\(id): the exact source counts")
+            for key in ["p50", "p90", "p99"] {
+                let got = latency[key] as? Double ?? .nan, want = exact[key] ?? .nan
+                #expect(abs(got - want) / want <= 0.01, "\(id) \(key): \(got) vs exact \(want)")
+            }
+            #expect(node["health"] as? String == "HEALTHY", "\(id): \(node["reason"] ?? "")")
+            #expect((node["latency_source"] as? String)?.hasPrefix("statsd") == true)
+            let sources = try #require(node["latency_sources"] as? [[String: Any]], "\(id): both sources are listed")
+            #expect(sources.count == 2)
+            let scraped = try #require(sources.first { ($0["source"] as? String)?.hasPrefix("http") == true })
+            #expect(scraped["used"] as? Bool == false && scraped["bucket_bounded"] as? Bool == true)
+            #expect((scraped["count"] as? Int ?? 0) > 0, "the scrape saw the requests too")
+            let gpus = try #require(node["gpus"] as? [[String: Any]])
+            #expect(gpus.map { $0["util_pct"] as? Double } == [60, 70], "\(id): GPUs from the scrape")
+        }
+        #expect(fleetSent > 0)
+        #expect((fleet["latency_ms"] as? [String: Any])?["count"] as? Int == fleetSent, "the fleet counts each request once")
+    }
+
+    @Test("the same fleet with only the scrape: latency is there, bucket-bounded and marked")
+    func scrapeOnly() throws {
+        let (nodes, sent, _) = try run(statsd: false)
+        for id in sent.keys {
+            let node = try #require(nodes[id], "\(id) missing")
+            let latency = try #require(node["latency_ms"] as? [String: Any])
+            #expect((latency["count"] as? Int ?? 0) > 0)
+            #expect((latency["count"] as? Int ?? .max) <= Int(sent[id]?["count"] ?? 0), "never more than was sent")
+            #expect(latency["bucket_bounded"] as? Bool == true, "\(id): only buckets are known")
+            #expect((node["latency_sources"] as? [Any])?.isEmpty == true)
+        }
     }
 }
