@@ -33,6 +33,14 @@ let package = Package(
             path: "Modules/CZlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // OpenSSL (libssl-dev), for https scrapes and queries through our own HTTP client.
+        .systemLibrary(
+            name: "COpenSSL",
+            path: "Modules/COpenSSL",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // epoll and eventfd wrappers (header only) for the HTTP client's event loop.
+        .systemLibrary(name: "CEdgeLinux", path: "Modules/CEdgeLinux"),
         // Values: samples, histogram, health states, latency tiers. No dependencies.
         .target(name: "EdgeCore", swiftSettings: strict),
         // Files from Assets/, compiled in so a lone binary works anywhere (generated).
@@ -40,7 +48,7 @@ let package = Package(
         // Region queues, sliding windows, health rules, immutable snapshots.
         .target(name: "EdgeCollector", dependencies: ["EdgeCore"], swiftSettings: strict),
         // Where samples come from: the simulated fleet, JSONL replay, scrapes, StatsD, OTLP.
-        .target(name: "EdgeSources", dependencies: ["EdgeCollector", "EdgeAssets", "CZlib",
+        .target(name: "EdgeSources", dependencies: ["EdgeCollector", "EdgeAssets", "CZlib", "COpenSSL", "CEdgeLinux",
                                                     .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         // Pure presentation: view model, formats, cell grid, UI state machine.
         .target(name: "EdgeViews", dependencies: ["EdgeCollector", "EdgeAssets"], swiftSettings: strict),

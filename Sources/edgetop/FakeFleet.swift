@@ -13,7 +13,7 @@ struct FakeFleet: ParsableCommand {
 
     func run() throws {
         let counter = Counter()
-        let server = HTTPServer(host: "127.0.0.1", port: port) { request in
+        let server = HTTPServer(host: "127.0.0.1", port: port, maxConnections: 8_192) { request in
             let parts = request.path.split(separator: "/")
             guard parts.count == 2, parts[1] == "metrics", let n = Int(parts[0].dropFirst()), n < targets else {
                 return HTTPResponse(status: 404, text: "no such target")

@@ -117,5 +117,44 @@ enum SourcesBench {
         let ok = stats.reduce(0) { $0 + $1.reads }, failed = stats.reduce(0) { $0 + $1.failures }
         line("CPU scraping \(targets) targets at 1 s (% of a core)", cpu, nil, unit: "%", goal: "report")
         line("  scrapes/s done (failed)", Double(ok) / seconds, Double(failed) / seconds, unit: "/s", goal: "")
+        if failed > 0, let e = stats.first(where: { $0.failures > 0 })?.lastError { print("  first failure: \(e)") }
+        try httpOnly(port: port, targets: targets, seconds: seconds)
     }
+
+    /// The HTTP client alone on the same fake fleet and schedule (what a client library costs,
+    /// without parsing): CPU and request latency.
+    static func httpOnly(port: Int, targets: Int, seconds: Double) throws {
+        let client = HTTPClient()
+        let latencies = LatencyLog()
+        let start = Date().timeIntervalSince1970
+        let end = start + seconds
+        let before = ViewBench.cpuSeconds()
+        @Sendable func fire(_ i: Int, at time: Double) {
+            let request = HTTPClientRequest(url: URL(string: "http://127.0.0.1:\(port)/n\(i)/metrics")!, timeout: 1)
+            client.get(request, notBefore: time) { result in
+                let done = Date().timeIntervalSince1970
+                latencies.add(done - time, ok: (try? result.get())?.status == 200)
+                if time + 1 < end { fire(i, at: time + 1) }
+            }
+        }
+        for i in 0..<targets { fire(i, at: start + Double(i) / Double(targets)) }
+        Thread.sleep(forTimeInterval: seconds + 0.2)
+        let cpu = (ViewBench.cpuSeconds() - before) / (Date().timeIntervalSince1970 - start) * 100
+        client.shutdown()
+        let (sorted, failed) = latencies.result()
+        line("  HTTP client alone, same schedule (% core)", cpu, nil, unit: "%", goal: "")
+        if !sorted.isEmpty {
+            line("  request latency p50 / p99 (ms)", sorted[sorted.count / 2] * 1000, sorted[sorted.count * 99 / 100] * 1000, unit: "ms", goal: "")
+        }
+        if failed > 0 { print("  \(failed) requests failed") }
+    }
+}
+
+/// Request latencies from many threads.
+final class LatencyLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Double] = []
+    private var failed = 0
+    func add(_ v: Double, ok: Bool) { lock.lock(); if ok { values.append(v) } else { failed += 1 }; lock.unlock() }
+    func result() -> ([Double], Int) { lock.lock(); defer { lock.unlock() }; return (values.sorted(), failed) }
 }

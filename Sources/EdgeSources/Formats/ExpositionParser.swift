@@ -212,7 +212,7 @@ struct ParseState {
             }
         }
         if !s.atEnd { fail("unexpected text after the value"); return }
-        if Set(labels.map(\.name)).count != labels.count { fail("duplicate label name"); return }
+        if Self.hasDuplicate(labels) { fail("duplicate label name"); return }
 
         let familyName = Names.family(of: name, known: familyIndex, families: families, openMetrics: om)
         guard let index = family(named: familyName, forMetadata: false) else { return }
@@ -226,6 +226,16 @@ struct ParseState {
             return
         }
         families[index].samples.append(sample)
+    }
+
+    /// Whether two labels share a name: pairwise for the usual handful (no Set per sample).
+    static func hasDuplicate(_ labels: [Label]) -> Bool {
+        guard labels.count > 1 else { return false }
+        if labels.count > 16 { return Set(labels.map(\.name)).count != labels.count }
+        for i in 1..<labels.count {
+            for j in 0..<i where labels[i].name == labels[j].name { return true }
+        }
+        return false
     }
 
     /// Last timestamp per series (OpenMetrics: a series either always or never has one, and it

@@ -50,11 +50,12 @@ public final class HTTPServer: @unchecked Sendable {
     /// Connections being served; each has its own thread (a dispatch pool grows too slowly
     /// when idle clients sit in blocking reads), up to `maxConnections`.
     private var open = 0
-    public static let maxConnections = 256
+    public let maxConnections: Int
 
     public struct BindError: Error, CustomStringConvertible { public var description: String }
 
-    public init(host: String, port: UInt16, maxBody: Int = 8 << 20, handler: @escaping Handler) {
+    public init(host: String, port: UInt16, maxBody: Int = 8 << 20, maxConnections: Int = 256, handler: @escaping Handler) {
+        self.maxConnections = maxConnections
         self.host = host
         self.port = port
         self.maxBody = maxBody
@@ -87,7 +88,7 @@ public final class HTTPServer: @unchecked Sendable {
             setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             lock.lock()
-            let full = open >= Self.maxConnections
+            let full = open >= maxConnections
             if !full { open += 1 }
             lock.unlock()
             if full {

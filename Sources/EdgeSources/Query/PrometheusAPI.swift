@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// One series of an instant-query answer.
 public struct VectorSample: Sendable, Equatable {
@@ -69,14 +66,14 @@ public struct PrometheusClient: Sendable {
     }
 
     /// Runs an instant query at `time`.
-    public func query(_ promql: String, at time: Double, session: URLSession) async throws -> PrometheusAPI.Answer {
+    public func query(_ promql: String, at time: Double, client http: HTTPClient) async throws -> PrometheusAPI.Answer {
         var components = URLComponents(url: base.appendingPathComponent("api/v1/query"), resolvingAgainstBaseURL: false)!
         components.queryItems = [URLQueryItem(name: "query", value: promql), URLQueryItem(name: "time", value: String(time))]
         // '+' in a query string reads as a space to Go's parser: encode it.
         components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
-        var request = URLRequest(url: components.url!, timeoutInterval: timeout)
-        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
-        let (data, response) = try await session.data(for: request)
-        return try PrometheusAPI.decodeVector([UInt8](data), status: (response as? HTTPURLResponse)?.statusCode ?? 0)
+        var headers: [(name: String, value: String)] = [("Accept", "application/json")]
+        if let authorization { headers.append(("Authorization", authorization)) }
+        let response = try await http.get(HTTPClientRequest(url: components.url!, headers: headers, timeout: timeout))
+        return try PrometheusAPI.decodeVector(response.body, status: response.status)
     }
 }

@@ -1,9 +1,6 @@
 import EdgeCollector
 import EdgeCore
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Builds fleet snapshots from a Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir)
 /// instead of scraping: the scale path for fleets one process cannot scrape.
@@ -20,7 +17,9 @@ public final class PrometheusQuerySource: @unchecked Sendable {
     public var nodeLabel = "node"
     public let window: Double
     private let config: CollectorConfig
-    private let session: URLSession
+    private let http = HTTPClient()
+
+    deinit { http.shutdown() }
     private let lock = NSLock()
     private var stats: SourceStats
 
@@ -28,9 +27,6 @@ public final class PrometheusQuerySource: @unchecked Sendable {
         self.client = client
         self.window = window
         self.config = config
-        let c = URLSessionConfiguration.ephemeral
-        c.httpMaximumConnectionsPerHost = 8
-        session = URLSession(configuration: c)
         stats = SourceStats(name: "prometheus \(client.base.absoluteString)")
     }
 
@@ -94,7 +90,7 @@ public final class PrometheusQuerySource: @unchecked Sendable {
         await withTaskGroup(of: (Query, Result<PrometheusAPI.Answer, any Error>).self) { group in
             for q in Query.allCases {
                 group.addTask { [self] in
-                    do { return (q, .success(try await client.query(promql(q), at: now, session: session))) } catch {
+                    do { return (q, .success(try await client.query(promql(q), at: now, client: http))) } catch {
                         return (q, .failure(error))
                     }
                 }
@@ -105,7 +101,7 @@ public final class PrometheusQuerySource: @unchecked Sendable {
                     answers[q] = a
                     for w in a.warnings { problems.append("warning: \(w)") }
                 case .failure(let e):
-                    let text = (e as? PrometheusAPI.Failure)?.description ?? Scraper.describe(e)
+                    let text = (e as? PrometheusAPI.Failure)?.description ?? "\(e)"
                     problems.append("query \(q) failed: \(text)")
                 }
             }

@@ -81,6 +81,7 @@ public struct ScrapeMapper {
         var seen: [String: Double] = [:]
         var buckets: [Double: [MetricSample]] = [:]
         var memTotal: [String: Double] = [:], memAvailable: [String: Double] = [:]
+        var sawTriton = false
         for family in exposition.families {
             // node_exporter: host load and memory.
             switch family.name {
@@ -111,6 +112,7 @@ public struct ScrapeMapper {
             }
             if isHistogram { continue }
             if family.name == "nv_inference_request_duration_us" || family.name == "nv_inference_count" {
+                sawTriton = true
                 for s in family.samples { seen[Self.key(s, node: node(of: s))] = s.value }
                 continue
             }
@@ -141,7 +143,7 @@ public struct ScrapeMapper {
             out.append(MappedSample(node: n, metric: .memUsedPct, value: (total - available) / total * 100))
         }
         for (factor, samples) in buckets { histogram(samples, factor: factor, into: &out, seen: &seen) }
-        tritonMeans(seen, into: &out)
+        if sawTriton { tritonMeans(seen, into: &out) }
         // Series memory is capped: a label explosion stops adding series, it does not grow
         // without bound (the series beyond the cap simply yield no deltas).
         for (k, v) in seen where previous[k] != nil || previous.count < Self.maxSeries { previous[k] = v }
@@ -165,6 +167,14 @@ public struct ScrapeMapper {
         }
     }
 
+    /// A bucket bound: "0.5", "1.0", "+Inf" (without Foundation's string search).
+    static func bound(_ text: String) -> Double? {
+        switch text {
+        case "+Inf", "Inf", "+inf", "inf": .infinity
+        default: Double(text)
+        }
+    }
+
     static func key(_ s: MetricSample, node: String) -> String {
         node + "\u{1F}" + s.name + "\u{1F}" + s.labels.sorted { $0.name < $1.name }.map { "\($0.name)=\($0.value)" }.joined(separator: ",")
     }
@@ -174,10 +184,13 @@ public struct ScrapeMapper {
     mutating func histogram(_ samples: [MetricSample], factor: Double, into out: inout [MappedSample], seen: inout [String: Double]) {
         var series: [String: (node: String, buckets: [(Double, Double, String)])] = [:]
         for s in samples {
-            guard let leText = s.label("le"), let le = Double(leText.replacingOccurrences(of: "Inf", with: "inf")), s.value.isFinite else { continue }
+            guard let leText = s.label("le"), let le = Self.bound(leText), s.value.isFinite else { continue }
             let n = node(of: s)
-            let group = n + "\u{1F}" + s.labels.filter { $0.name != "le" }.sorted { $0.name < $1.name }.map { "\($0.name)=\($0.value)" }.joined(separator: ",")
-            let k = Self.key(s, node: n)
+            // One key build per bucket: the series (node, name, labels but le) and the bucket.
+            // Labels keep the exporter's order, which is stable from one scrape to the next.
+            var group = n + "\u{1F}" + s.name
+            for l in s.labels where l.name != "le" { group += "\u{1F}" + l.name + "=" + l.value }
+            let k = group + "\u{1F}le=" + leText
             seen[k] = s.value
             series[group, default: (n, [])].buckets.append((le, s.value, k))
         }

@@ -1,34 +1,41 @@
 import EdgeCollector
 import EdgeCore
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Scrapes Prometheus/OpenMetrics endpoints concurrently, each on its own interval with its
 /// own timeout, into the collector's batched ingest path. A slow or dead target only delays
 /// itself: its nodes get `up = 0` with the error shown, and their data age grows.
+///
+/// No task or thread per target: the HTTP client's event loop starts each request at its
+/// scheduled time and hands the answer to `handle` on that same thread, which parses, maps and
+/// batches it and schedules the next scrape — two wake-ups per scrape (its start time and its
+/// answer), none for thread hand-offs. Batches reach the collector every 4,096 samples or 50 ms.
 public final class Scraper: @unchecked Sendable {
     public let targets: [ScrapeTarget]
     private let collector: Collector
-    private let session: URLSession
+    private let client = HTTPClient()
+    private let flusher = DispatchQueue(label: "edgetop.scrape-flush")
     private let lock = NSLock()
-    private var tasks: [Task<Void, Never>] = []
     private var stopping = false
     private var stats: [String: SourceStats] = [:]
     /// Each target's provenance in the collector, by target index.
     private let sources: [SourceID]
+    /// Per target; touched on the client's loop thread only (and before start, after stop).
+    private var states: [TargetState] = []
+    /// Samples read and not yet handed over, guarded by `pendingLock`.
+    private let pendingLock = NSLock()
+    private var pending: [Sample] = []
+    private var flushScheduled = false
     /// Most distinct nodes one target may create (a label explosion stops here; counted).
     public static let maxNodesPerTarget = 2_000
+    /// Samples from several scrapes go to the collector together (one hop per region).
+    static let flushSamples = 4_096
+    static let flushSeconds = 0.05
 
     public init(targets: [ScrapeTarget], collector: Collector) {
         self.targets = targets
         self.collector = collector
         sources = targets.map { collector.registerSource(SourceInfo(name: $0.url.absoluteString, kind: .scrape, service: $0.service)) }
-        let config = URLSessionConfiguration.ephemeral
-        config.httpMaximumConnectionsPerHost = 2
-        config.requestCachePolicy = .reloadIgnoringLocalCacheData
-        session = URLSession(configuration: config)
     }
 
     /// Registers every target's own node, so a target that never answers still shows (DOWN).
@@ -40,37 +47,47 @@ public final class Scraper: @unchecked Sendable {
         NodePlacement(regionID: region ?? t.region, siteID: site ?? t.site, nodeID: node, tierMs: t.tierMs)
     }
 
-    /// Starts one loop per target.
+    /// Starts scraping every target, spread over its interval.
     public func start() {
         registerTargets()
-        lock.lock()
-        defer { lock.unlock() }
-        for (i, t) in targets.enumerated() {
-            let source = sources[i]
-            tasks.append(Task.detached { [self] in
-                var state = TargetState(target: t, source: source)
-                while !isStopping {
-                    let began = Date().timeIntervalSince1970
-                    await scrape(t, state: &state)
-                    // Sleep in short steps so stop() is noticed soon after.
-                    var wait = max(0.05, t.interval - (Date().timeIntervalSince1970 - began))
-                    while wait > 0 && !isStopping {
-                        try? await Task.sleep(nanoseconds: UInt64(min(wait, 0.1) * 1e9))
-                        wait -= 0.1
-                    }
-                }
-            })
+        states = targets.enumerated().map { TargetState(target: $1, source: sources[$0]) }
+        let now = Date().timeIntervalSince1970
+        for i in targets.indices { schedule(i, at: now + Self.offset(of: targets[i])) }
+    }
+
+    /// Where in its interval a target is scraped: a stable hash of its URL (FNV-1a), as
+    /// Prometheus spreads targets, so 1,000 targets make a steady stream, not a burst.
+    static func offset(of t: ScrapeTarget) -> Double {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in t.url.absoluteString.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return Double(h % 10_000) / 10_000 * t.interval
+    }
+
+    private func schedule(_ i: Int, at time: Double) {
+        let t = targets[i]
+        let request = HTTPClientRequest(url: t.url, headers: [("Accept", ExpositionFormat.acceptHeader)], timeout: t.timeout)
+        client.get(request, notBefore: time) { [self] result in
+            // On the client's loop thread.
+            guard !isStopping else { return }  // stopped mid-scrape: nothing to report
+            handle(i, result, began: time)
+            // Fixed rate: the next scrape is one interval after this one began.
+            let now = Date().timeIntervalSince1970
+            var next = time + t.interval
+            if next < now { next = now + min(t.interval, 0.05) }  // fell behind: skip, never burst
+            schedule(i, at: next)
         }
     }
 
-    /// Stops the loops after their current scrape. Tasks are not cancelled: cancelling an
-    /// in-flight `URLSession` request crashes FoundationNetworking on Linux (seen in CI), so a
-    /// request finishes (within its timeout) and its loop ends.
+    /// Stops now: requests in flight are cancelled (their connections closed, mid-body or not)
+    /// and record nothing; samples already read are handed over.
     public func stop() {
         lock.lock()
+        let already = stopping
         stopping = true
-        tasks = []
         lock.unlock()
+        guard !already else { return }
+        client.shutdown()
+        flush()
     }
 
     private var isStopping: Bool {
@@ -96,66 +113,94 @@ public final class Scraper: @unchecked Sendable {
         }
     }
 
-    func scrape(_ t: ScrapeTarget, state: inout TargetState) async {
+    /// One answer (or failure) of target `i`; on the client's loop thread.
+    private func handle(_ i: Int, _ result: Result<HTTPClientResponse, HTTPClientError>, began: Double) {
+        var out: [Sample] = []
+        let t = targets[i]
         let now = Date().timeIntervalSince1970
         do {
-            let page = try await fetch(t)
+            let page = try Self.page(result)
             let exposition = try Self.parse(page.body, contentType: page.contentType)
-            let mapped = state.mapper.map(exposition)
-            var batch: [Sample] = []
-            batch.reserveCapacity(mapped.count + 4)
+            let mapped = states[i].mapper.map(exposition)
+            let source = states[i].source
             var nodes = Set(mapped.map(\.node))
             nodes.insert(t.node)
             var dropped = 0
             var where_: [String: (site: String?, region: String?)] = [:]
             for m in mapped where where_[m.node] == nil { where_[m.node] = (m.site, m.region) }
-            for n in nodes where state.refs[n] == nil {
-                if state.refs.count >= Self.maxNodesPerTarget { dropped += 1; continue }
-                state.refs[n] = collector.register(Self.placement(t, node: n, site: where_[n]?.site, region: where_[n]?.region))
+            for n in nodes where states[i].refs[n] == nil {
+                if states[i].refs.count >= Self.maxNodesPerTarget { dropped += 1; continue }
+                states[i].refs[n] = collector.register(Self.placement(t, node: n, site: where_[n]?.site, region: where_[n]?.region))
             }
-            for n in nodes { if let r = state.refs[n] { batch.append(Sample(node: r, time: now, metric: .up, value: 1, source: state.source)) } }
+            out.reserveCapacity(mapped.count + nodes.count)
+            for n in nodes { if let r = states[i].refs[n] { out.append(Sample(node: r, time: now, metric: .up, value: 1, source: source)) } }
             for m in mapped {
-                guard let r = state.refs[m.node] else { continue }
-                batch.append(Sample(node: r, time: now, metric: m.metric, value: m.value, gpu: m.gpu, weight: m.weight, source: state.source))
+                guard let r = states[i].refs[m.node] else { continue }
+                out.append(Sample(node: r, time: now, metric: m.metric, value: m.value, gpu: m.gpu, weight: m.weight, source: source))
             }
-            collector.ingest(batch)
+            let added = out.count
             record(t) {
                 $0.reads += 1
-                $0.samples += UInt64(batch.count)
+                $0.samples += UInt64(added)
                 $0.dropped += UInt64(dropped)
                 if dropped > 0 { $0.lastError = "\(dropped) nodes over the per-target cap" }
                 $0.up = true
             }
         } catch {
-            let failure = (error as? ScrapeFailure) ?? ScrapeFailure(reason: "unreachable: " + Self.describe(error))
-            if failure.invalidPage { collector.countInvalid(1) }
-            if state.refs.isEmpty { state.refs[t.node] = collector.register(Self.placement(t, node: t.node)) }
-            var batch: [Sample] = []
-            for r in state.refs.values {
-                batch.append(Sample(node: r, time: now, metric: .up, value: 0, source: state.source))
-                collector.setError(failure.reason, node: r)
+            if failure(error).invalidPage { collector.countInvalid(1) }
+            let reason = failure(error).reason
+            if states[i].refs.isEmpty { states[i].refs[t.node] = collector.register(Self.placement(t, node: t.node)) }
+            for r in states[i].refs.values {
+                out.append(Sample(node: r, time: now, metric: .up, value: 0, source: states[i].source))
+                collector.setError(reason, node: r)
             }
-            collector.ingest(batch)
             record(t) {
                 $0.failures += 1
-                if failure.invalidPage { $0.invalid += 1 }
-                $0.lastError = failure.reason
+                if self.failure(error).invalidPage { $0.invalid += 1 }
+                $0.lastError = reason
                 $0.up = false
             }
         }
+        guard !out.isEmpty else { return }
+        pendingLock.lock()
+        pending.append(contentsOf: out)
+        let full = pending.count >= Self.flushSamples
+        let arm = !full && !flushScheduled
+        if arm { flushScheduled = true }
+        pendingLock.unlock()
+        if full {
+            flush()
+        } else if arm {
+            flusher.asyncAfter(deadline: .now() + Self.flushSeconds) { [self] in flush() }
+        }
+    }
+
+    private func failure(_ error: any Error) -> ScrapeFailure {
+        (error as? ScrapeFailure) ?? ScrapeFailure(reason: "unreachable: \(error)")
+    }
+
+    /// Hands the pending samples to the collector.
+    private func flush() {
+        pendingLock.lock()
+        let batch = pending
+        pending.removeAll(keepingCapacity: true)
+        flushScheduled = false
+        pendingLock.unlock()
+        if !batch.isEmpty { collector.ingest(batch) }
     }
 
     /// One answer of a target.
     struct Page { var body: [UInt8]; var contentType: String? }
 
-    /// GETs the target's page (both exposition formats in `Accept`, its own timeout).
-    func fetch(_ t: ScrapeTarget) async throws -> Page {
-        var request = URLRequest(url: t.url, timeoutInterval: t.timeout)
-        request.setValue(ExpositionFormat.acceptHeader, forHTTPHeaderField: "Accept")
-        let (data, response) = try await session.data(for: request)
-        guard let http = response as? HTTPURLResponse else { throw ScrapeFailure(reason: "scrape failed: not an HTTP response") }
-        guard (200..<300).contains(http.statusCode) else { throw ScrapeFailure(reason: "scrape failed: HTTP \(http.statusCode)") }
-        return Page(body: [UInt8](data), contentType: http.value(forHTTPHeaderField: "Content-Type"))
+    /// The page of an answer, or why the scrape failed.
+    static func page(_ result: Result<HTTPClientResponse, HTTPClientError>) throws(ScrapeFailure) -> Page {
+        switch result {
+        case .failure(.protocolError(let why)): throw ScrapeFailure(reason: "scrape failed: \(why)", invalidPage: true)
+        case .failure(let e): throw ScrapeFailure(reason: "unreachable: \(e)")
+        case .success(let response):
+            guard (200..<300).contains(response.status) else { throw ScrapeFailure(reason: "scrape failed: HTTP \(response.status)") }
+            return Page(body: response.body, contentType: response.header("Content-Type"))
+        }
     }
 
     /// Parses a page the way Prometheus judges a scrape: a page with any line that cannot be
@@ -184,19 +229,6 @@ public final class Scraper: @unchecked Sendable {
         change(&s)
         stats[t.url.absoluteString] = s
         lock.unlock()
-    }
-
-    static func describe(_ error: any Error) -> String {
-        let ns = error as NSError
-        if ns.domain == NSURLErrorDomain {
-            switch ns.code {
-            case NSURLErrorTimedOut: return "timed out"
-            case NSURLErrorCannotConnectToHost: return "connection refused"
-            case NSURLErrorCannotFindHost: return "unknown host"
-            default: break
-            }
-        }
-        return ns.localizedDescription
     }
 }
 
