@@ -42,8 +42,14 @@ final class LatencySeries {
         errorsTotal &+= n
     }
 
-    /// Moves the current sub-window into ring slot `slot`.
+    /// Moves the current sub-window into ring slot `slot`. A quiet series (nothing this
+    /// sub-window, nothing in the slot it overwrites) costs a compare, not a copy.
     func rotate(into slot: Int) {
+        if current.isEmpty && current.rejected == 0 && errorsCurrent == 0 {
+            if ring[slot].totalCount != 0 || ring[slot].rejected != 0 { ring[slot] = CompactHistogram() }
+            errorsRing[slot] = 0
+            return
+        }
         ring[slot] = current.compacted()
         current.reset()
         errorsRing[slot] = errorsCurrent

@@ -51,14 +51,14 @@ public struct ReplaySource {
         defer { try? handle.close() }
         var samples = 0, lineNumber = 0, errorCount = 0, lastTime = -Double.infinity
         var errors: [LineError] = []
-        var pending = Data()
-        func handleLine(_ bytes: Data) {
+        var pending: [UInt8] = []
+        func handleLine(_ line: UnsafeRawBufferPointer) {
             lineNumber += 1
-            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }  // blank line
-            switch parse(bytes) {
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }  // blank line
+            switch parse(line) {
             case .success(let s):
                 samples += 1
-                lastTime = max(lastTime, s.time)
+                if s.time > lastTime { lastTime = s.time }
                 batch.append(s)
                 if batch.count >= 4096 { flush() }
             case .failure(let e):
@@ -74,15 +74,20 @@ public struct ReplaySource {
                 throw FileError(description: "cannot read replay file \(path): \(error.localizedDescription)")
             }
             if chunk.isEmpty { break }
-            pending.append(chunk)
-            var start = pending.startIndex
-            while let nl = pending[start...].firstIndex(of: 0x0A) {
-                handleLine(pending[start..<nl])
-                start = pending.index(after: nl)
+            pending.append(contentsOf: chunk)
+            // Lines by memchr over the bytes; the unfinished tail waits for the next chunk.
+            let consumed = pending.withUnsafeBytes { all -> Int in
+                var start = 0
+                while start < all.count, let nl = memchr(all.baseAddress! + start, 0x0A, all.count - start) {
+                    let end = all.baseAddress!.distance(to: UnsafeRawPointer(nl))
+                    handleLine(UnsafeRawBufferPointer(rebasing: all[start..<end]))
+                    start = end + 1
+                }
+                return start
             }
-            pending = Data(pending[start...])
+            pending.removeFirst(consumed)
         }
-        if !pending.isEmpty { handleLine(pending) }
+        if !pending.isEmpty { pending.withUnsafeBytes { handleLine($0) } }
         flush()
         if errorCount > 0 { collector.countInvalid(UInt64(errorCount)) }
         collector.drain()
@@ -97,8 +102,26 @@ public struct ReplaySource {
 
     struct Reason: Error { var reason: String }
 
-    /// Parses and validates one line into a sample, registering its node when new.
+    /// Parses and validates one line into a sample, registering its node when new: the byte
+    /// scanner first, the general JSON parser for lines it does not take.
+    mutating func parse(_ bytes: UnsafeRawBufferPointer) -> Result<Sample, Reason> {
+        if let f = ReplayLineScanner.scan(bytes),
+           let region = f.region.flatMap({ String(validating: $0, as: UTF8.self) }) ?? (f.region == nil ? "" : nil),
+           let site = f.site.flatMap({ String(validating: $0, as: UTF8.self) }) ?? (f.site == nil ? "" : nil),
+           let node = f.node.flatMap({ String(validating: $0, as: UTF8.self) }) ?? (f.node == nil ? "" : nil),
+           let metric = f.metric.flatMap({ String(validating: $0, as: UTF8.self) }) ?? (f.metric == nil ? "" : nil) {
+            return validate(t: f.t, region: region, site: site, node: node, metric: f.metric == nil ? nil : metric,
+                            value: f.value, gpu: f.gpu)
+        }
+        return parseJSON(Data(bytes))
+    }
+
     mutating func parse(_ bytes: Data) -> Result<Sample, Reason> {
+        bytes.withUnsafeBytes { parse($0) }
+    }
+
+    /// The general path: any JSON, through Foundation.
+    mutating func parseJSON(_ bytes: Data) -> Result<Sample, Reason> {
         guard let object = try? JSONSerialization.jsonObject(with: bytes),
               let o = object as? [String: Any] else {
             return .failure(Reason(reason: String(data: bytes, encoding: .utf8) == nil ? "not UTF-8" : "not a JSON object"))
@@ -110,23 +133,30 @@ public struct ReplaySource {
                   !String(describing: type(of: v)).hasSuffix("Boolean") else { return nil }
             return n.doubleValue
         }
-        func text(_ key: String) -> String? {
-            guard let s = o[key] as? String, !s.isEmpty, s.utf8.count <= 256 else { return nil }
-            return s
-        }
-        guard let t = number("t"), t.isFinite, t > 0 else { return .failure(Reason(reason: "missing or invalid \"t\" (seconds since the epoch)")) }
-        guard let region = text("region") else { return .failure(Reason(reason: "missing or invalid \"region\"")) }
-        guard let site = text("site") else { return .failure(Reason(reason: "missing or invalid \"site\"")) }
-        guard let node = text("node") else { return .failure(Reason(reason: "missing or invalid \"node\"")) }
-        guard let metricName = o["metric"] as? String else { return .failure(Reason(reason: "missing \"metric\"")) }
-        guard let metric = Metric(name: metricName) else {
+        func text(_ key: String) -> String { o[key] as? String ?? "" }
+        guard let metricName = o["metric"] as? String else { return validate(t: number("t"), region: text("region"), site: text("site"), node: text("node"), metric: nil, value: nil, gpu: nil) }
+        return validate(t: number("t"), region: text("region"), site: text("site"), node: text("node"),
+                        metric: metricName, value: number("value"), gpu: number("gpu"))
+    }
+
+    /// The replay schema's rules, for both paths (so both give the same reasons). Empty names
+    /// stand for missing or non-string ones.
+    mutating func validate(t: Double?, region: String, site: String, node: String, metric metricName: String?,
+                           value: Double?, gpu gpuValue: Double?) -> Result<Sample, Reason> {
+        func valid(_ s: String) -> Bool { !s.isEmpty && s.utf8.count <= 256 }
+        guard let t, t.isFinite, t > 0 else { return .failure(Reason(reason: "missing or invalid \"t\" (seconds since the epoch)")) }
+        guard valid(region) else { return .failure(Reason(reason: "missing or invalid \"region\"")) }
+        guard valid(site) else { return .failure(Reason(reason: "missing or invalid \"site\"")) }
+        guard valid(node) else { return .failure(Reason(reason: "missing or invalid \"node\"")) }
+        guard let metricName else { return .failure(Reason(reason: "missing \"metric\"")) }
+        guard let metric = Metric.byName[metricName] else {
             return .failure(Reason(reason: "unknown metric \"\(metricName.prefix(40))\""))
         }
-        guard let value = number("value") else { return .failure(Reason(reason: "missing or non-numeric \"value\"")) }
+        guard let value else { return .failure(Reason(reason: "missing or non-numeric \"value\"")) }
         guard value.isFinite else { return .failure(Reason(reason: "value is not finite")) }
         var gpu: UInt8 = 0
         if metric.isPerGPU {
-            guard let g = number("gpu"), g >= 0, g < 64, g == g.rounded() else {
+            guard let g = gpuValue, g >= 0, g < 64, g == g.rounded() else {
                 return .failure(Reason(reason: "\(metric.name) needs \"gpu\": an integer 0–63"))
             }
             gpu = UInt8(g)

@@ -18,12 +18,12 @@ struct Bench: ParsableCommand {
     @Flag(help: "Fewer iterations (a smoke run, figures less stable).")
     var quick = false
 
-    @Option(help: "Run one group only: memory, histogram, merge, ingest, view, sources.")
+    @Option(help: "Run one group only: memory, histogram, merge, ingest, view, sources, replay.")
     var only: String?
 
     func validate() throws {
-        if let only, !["memory", "histogram", "merge", "ingest", "view", "sources"].contains(only) {
-            throw ValidationError("--only takes memory, histogram, merge, ingest, view or sources")
+        if let only, !["memory", "histogram", "merge", "ingest", "view", "sources", "replay"].contains(only) {
+            throw ValidationError("--only takes memory, histogram, merge, ingest, view, sources or replay")
         }
     }
 
@@ -41,6 +41,7 @@ struct Bench: ParsableCommand {
         if wanted("ingest") { try ingest(samples: 20_000_000 / scale) }
         if wanted("view") { try ViewBench.run(quick: quick) }
         if wanted("sources") { try SourcesBench.run(quick: quick) }
+        if wanted("replay") { try ReplayBench.run(quick: quick) }
     }
 
     // MARK: figures

@@ -9,8 +9,11 @@ public enum ExpositionFormat: Sendable, Equatable {
 
     /// The format a `Content-Type` header names (text 0.0.4 when absent or unknown).
     public init(contentType: String?) {
-        let ct = (contentType ?? "").lowercased()
-        self = ct.contains("application/openmetrics-text") ? .openMetrics : .prometheusText
+        // Bytes, not Foundation's string search: this runs once per scrape.
+        let ct = Array((contentType ?? "").utf8).map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+        let needle = Array("application/openmetrics-text".utf8)
+        self = ct.count >= needle.count && (0...(ct.count - needle.count)).contains { ct[$0..<($0 + needle.count)].elementsEqual(needle) }
+            ? .openMetrics : .prometheusText
     }
 
     /// What a scraper should send: both formats, OpenMetrics preferred.

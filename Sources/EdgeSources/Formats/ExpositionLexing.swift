@@ -181,7 +181,7 @@ enum Numbers {
 enum Escapes {
     /// HELP text: `\\` and `\n` (and in OpenMetrics `\"`) are escapes.
     static func unescapeHelp(_ s: String, openMetrics: Bool) -> String {
-        guard s.contains("\\") else { return s }
+        guard s.utf8.contains(0x5C) else { return s }  // no backslash: nothing to unescape
         var out = ""
         var escaping = false
         for c in s {

@@ -53,6 +53,8 @@ public final class HTTPClient: @unchecked Sendable {
     /// Idle keep-alive connections kept per host:port, and for how long.
     static let maxIdlePerHost = 16
     static let idleSeconds = 30.0
+    /// What a connection waiting to read is registered for.
+    static let readEvents = edgetop_EPOLLIN | edgetop_EPOLLRDHUP
 
     private let epoll: Int32
     private let wake: Int32
@@ -251,6 +253,7 @@ public final class HTTPClient: @unchecked Sendable {
             ex.fd = conn.fd
             ex.tlsConnection = conn.tls
             ex.reused = true
+            ex.watching = Self.readEvents  // as it was left idle
             byFD[conn.fd] = ex
             ex.state = .writing
             drive(ex, events: edgetop_EPOLLOUT)
@@ -320,14 +323,19 @@ public final class HTTPClient: @unchecked Sendable {
             case .handshaking:
                 switch ex.tlsConnection!.handshake() {
                 case .done: ex.state = .writing
-                case .wantRead: watch(ex, edgetop_EPOLLIN); return
+                case .wantRead: watch(ex, Self.readEvents); return
                 case .wantWrite: watch(ex, edgetop_EPOLLOUT); return
                 case .closed: finish(ex, .failure(.tls("closed during the handshake")), reuse: false); return
                 case .failed(let why): finish(ex, .failure(.tls(why)), reuse: false); return
                 }
             case .writing:
                 let remaining = ex.out.count - ex.written
-                if remaining == 0 { ex.state = .reading; watch(ex, edgetop_EPOLLIN); continue }
+                if remaining == 0 {
+                    // Wait for the answer (no read now: it would only say EAGAIN).
+                    ex.state = .reading
+                    watch(ex, Self.readEvents)
+                    return
+                }
                 let step: TLSConnection.Step = ex.out.withUnsafeBytes { all in
                     let rest = UnsafeRawBufferPointer(rebasing: all[ex.written...])
                     if let tls = ex.tlsConnection { return tls.write(rest) }
@@ -338,7 +346,7 @@ public final class HTTPClient: @unchecked Sendable {
                 switch step {
                 case .done(let n): ex.written += n
                 case .wantWrite: watch(ex, edgetop_EPOLLOUT); return
-                case .wantRead: watch(ex, edgetop_EPOLLIN); return
+                case .wantRead: watch(ex, Self.readEvents); return
                 case .closed, .failed: retryOrFail(ex, .unreachable("connection reset while sending")); return
                 }
             case .reading:
@@ -363,6 +371,7 @@ public final class HTTPClient: @unchecked Sendable {
                     case .failure(let e): finish(ex, .failure(.protocolError(e.description)), reuse: false); return
                     }
                 case .wantRead:
+                    watch(ex, Self.readEvents)
                     return
                 case .wantWrite:
                     watch(ex, edgetop_EPOLLOUT); return
@@ -417,8 +426,9 @@ public final class HTTPClient: @unchecked Sendable {
         if ex.fd >= 0 {
             byFD[ex.fd] = nil
             if reuse && idle[ex.key, default: []].count < Self.maxIdlePerHost {
-                // Idle connections are watched for the server closing them.
-                _ = edgetop_epoll_mod(epoll, ex.fd, edgetop_EPOLLIN | edgetop_EPOLLRDHUP)
+                // Idle connections stay watched for reading: the server closing one (or saying
+                // anything unasked) drops it. The same registration serves its next request.
+                watch(ex, Self.readEvents)
                 idle[ex.key, default: []].append(IdleConnection(fd: ex.fd, tls: ex.tlsConnection, since: Date().timeIntervalSince1970))
                 idleFDs[ex.fd] = ex.key
                 ex.fd = -1
@@ -445,10 +455,7 @@ public final class HTTPClient: @unchecked Sendable {
         while var list = idle[key], let conn = list.popLast() {
             idle[key] = list
             idleFDs[conn.fd] = nil
-            if now - conn.since < Self.idleSeconds {
-                _ = edgetop_epoll_mod(epoll, conn.fd, 0)
-                return conn
-            }
+            if now - conn.since < Self.idleSeconds { return conn }
             _ = edgetop_epoll_del(epoll, conn.fd)
             close(conn.fd)
         }

@@ -1,0 +1,132 @@
+import EdgeCore
+import Foundation
+
+/// The fields of one replay line, read straight from its bytes.
+struct ReplayFields {
+    var t: Double?
+    var value: Double?
+    var gpu: Double?
+    var region: UnsafeRawBufferPointer?
+    var site: UnsafeRawBufferPointer?
+    var node: UnsafeRawBufferPointer?
+    var metric: UnsafeRawBufferPointer?
+}
+
+/// Reads the replay schema's flat objects (`{"t": 1.5, "node": "fra1-n03", …}`) byte by byte,
+/// the way the exposition scanner reads metrics pages: no JSON tree, no boxed numbers, no
+/// strings unless a node is new. It accepts only what it can read exactly — a flat object of
+/// escape-free strings and plain JSON numbers; anything else (escapes, `true`, nesting, odd
+/// numbers, broken syntax) returns nil and the line goes to the general JSON parser, so every
+/// line is judged by the same rules and reported with the same reasons.
+enum ReplayLineScanner {
+    static func scan(_ b: UnsafeRawBufferPointer) -> ReplayFields? {
+        var f = ReplayFields()
+        var i = 0
+        let n = b.count
+        @inline(__always) func skipSpace() { while i < n && (b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0D) { i += 1 } }
+        /// A string without escapes or control characters; its bytes.
+        @inline(__always) func string() -> UnsafeRawBufferPointer? {
+            guard i < n, b[i] == 0x22 else { return nil }
+            let start = i + 1
+            var j = start
+            while j < n {
+                let c = b[j]
+                if c == 0x22 { break }
+                if c == 0x5C || c < 0x20 { return nil }  // escapes and control characters: the general parser
+                j += 1
+            }
+            guard j < n else { return nil }
+            i = j + 1
+            return UnsafeRawBufferPointer(rebasing: b[start..<j])
+        }
+        /// A JSON number (`-?digits[.digits][e[+-]digits]`).
+        @inline(__always) func number() -> Double? {
+            let start = i
+            if i < n && b[i] == 0x2D { i += 1 }
+            let intStart = i
+            while i < n && b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
+            guard i > intStart, !(b[intStart] == 0x30 && i - intStart > 1) else { return nil }
+            if i < n && b[i] == 0x2E {
+                i += 1
+                let fracStart = i
+                while i < n && b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
+                guard i > fracStart else { return nil }
+            }
+            if i < n && (b[i] == 0x65 || b[i] == 0x45) {
+                i += 1
+                if i < n && (b[i] == 0x2B || b[i] == 0x2D) { i += 1 }
+                let expStart = i
+                while i < n && b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
+                guard i > expStart else { return nil }
+            }
+            // Short numbers (nearly all) parse from a stack copy: no allocation.
+            let len = i - start
+            guard len < 40 else { return nil }
+            let v = withUnsafeTemporaryAllocation(of: CChar.self, capacity: len + 1) { tmp in
+                for k in 0..<len { tmp[k] = CChar(bitPattern: b[start + k]) }
+                tmp[len] = 0
+                return strtod(tmp.baseAddress!, nil)
+            }
+            return v.isFinite ? v : nil  // 1e999: as the general parser judges it
+        }
+        skipSpace()
+        guard i < n, b[i] == 0x7B else { return nil }
+        i += 1
+        skipSpace()
+        if i < n && b[i] == 0x7D { i += 1 } else {
+            while true {
+                skipSpace()
+                guard let key = string() else { return nil }
+                skipSpace()
+                guard i < n, b[i] == 0x3A else { return nil }
+                i += 1
+                skipSpace()
+                guard i < n else { return nil }
+                if b[i] == 0x22 {
+                    guard let s = string() else { return nil }
+                    switch key.count {
+                    case 4 where equal(key, "node"): f.node = s
+                    case 4 where equal(key, "site"): f.site = s
+                    case 6 where equal(key, "region"): f.region = s
+                    case 6 where equal(key, "metric"): f.metric = s
+                    case 1 where key[0] == 0x74, 5 where equal(key, "value"), 3 where equal(key, "gpu"):
+                        return nil  // a string where a number belongs: the general parser says why
+                    default: break  // other keys ("class", …) are not read here
+                    }
+                } else if b[i] == 0x2D || (b[i] >= 0x30 && b[i] <= 0x39) {
+                    guard let v = number() else { return nil }
+                    switch key.count {
+                    case 1 where key[0] == 0x74: f.t = v
+                    case 5 where equal(key, "value"): f.value = v
+                    case 3 where equal(key, "gpu"): f.gpu = v
+                    case 4 where equal(key, "node") || equal(key, "site"), 6 where equal(key, "region") || equal(key, "metric"):
+                        return nil
+                    default: break
+                    }
+                } else {
+                    return nil  // true, false, null, arrays, objects
+                }
+                skipSpace()
+                guard i < n else { return nil }
+                if b[i] == 0x2C { i += 1; continue }
+                if b[i] == 0x7D { i += 1; break }
+                return nil
+            }
+        }
+        skipSpace()
+        return i == n ? f : nil
+    }
+
+    @inline(__always)
+    static func equal(_ bytes: UnsafeRawBufferPointer, _ s: StaticString) -> Bool {
+        guard bytes.count == s.utf8CodeUnitCount else { return false }
+        let p = s.utf8Start
+        for k in 0..<bytes.count where bytes[k] != p[k] { return false }
+        return true
+    }
+}
+
+extension Metric {
+    /// Metric by its replay/JSON name, from a dictionary (the hot replay path looks one up per line).
+    static let byName: [String: Metric] = Dictionary(uniqueKeysWithValues: Metric.allCases.map { ($0.name, $0) })
+}

@@ -1,0 +1,63 @@
+import EdgeCollector
+import EdgeCore
+@testable import EdgeSources
+import Foundation
+import Testing
+
+/// The byte scanner of replay lines must judge every line exactly as the general JSON parser
+/// does: the same sample, or the same reason.
+@Suite("Replay line scanner")
+struct ReplayScannerTests {
+    static let lines: [String] = {
+        let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("replay-mixed.jsonl")
+        let file = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+        return file.split(separator: "\n").map(String.init) + [
+            #"{"t":1764230400,"region":"weu","site":"fra1","node":"fra1-n02","metric":"latency_ms","value":1e2}"#,
+            #"{ "t" : 1764230400.5 , "region" : "weu" , "site" : "fra1" , "node" : "fra1-n02" , "metric" : "up" , "value" : 0 }"#,
+            #"{"t":1764230400,"region":"weu","site":"fra1","node":"fra1-n02","metric":"latency_ms","value":-0.5}"#,
+            #"{"t":1764230400,"region":"weu","site":"fra1","node":"fra1-n02","metric":"latency_ms","value":true}"#,
+            #"{"t":1764230400,"region":"weu","site":"fra1","node":"fra1-n02","metric":"latency_ms","value":012}"#,
+            #"{"t":1764230400,"region":"weu","site":"fra1","node":"fra1-n02","metric":"latency_ms","value":1.}"#,
+            #"{"t":1764230400,"region":"w\u0065u","site":"fra1","node":"fra1-n02","metric":"latency_ms","value":3}"#,
+            #"{"t":1764230400,"region":"weu","site":"fra1","node":"fra1-n02","metric":"gpu_util","gpu":2.5,"value":3}"#,
+            #"{"t":1764230400,"region":"weu","site":"fra1","node":"fra1-n02","metric":"gpu_util","gpu":"1","value":3}"#,
+            #"{"t":1764230400,"region":"weu","site":"","node":"fra1-n02","metric":"latency_ms","value":3}"#,
+            #"{"t":1764230400,"region":"weu","site":"fra1","node":"fra1-n02","metric":"latency_ms","value":3,"class":"batch"}"#,
+            #"{"t":1764230400,"region":"weu","site":"fra1","node":"fra1-n02","metric":"latency_ms","value":3,}"#,
+            #"{"t":1764230400,"region":"weu","site":"fra1","node":"fra1-n02","metric":"latency_ms","value":3} trailing"#,
+            #"{"t":1764230400,"region":"weu","site":"fra1","node":"fra1-n02","metric":"latency_ms"}"#,
+            #"{"t":-5,"region":"weu","site":"fra1","node":"fra1-n02","metric":"latency_ms","value":3}"#,
+            #"{"t":1764230400,"region":"weu","site":"fra1","node":"fra1-n02","metric":7,"value":3}"#,
+            #"{"t":1764230400,"region":"weu","site":"fra1","node":"fra1-n02","metric":"latency_ms","value":1e999}"#,
+            #"[1, 2, 3]"#, #"{}"#, #"{"#, "",
+        ]
+    }()
+
+    func describe(_ r: Result<Sample, ReplaySource.Reason>) -> String {
+        switch r {
+        case .success(let s): "\(s.node.region)/\(s.node.slot) \(s.time) \(s.metric.name) \(s.value) gpu\(s.gpu)"
+        case .failure(let e): "error: \(e.reason)"
+        }
+    }
+
+    @Test("scanner and JSON parser agree on every line, good or bad")
+    func agree() {
+        var fast = ReplaySource(collector: Collector())
+        var general = ReplaySource(collector: Collector())
+        var scanned = 0
+        for line in Self.lines {
+            let bytes = Data(line.utf8)
+            let a = describe(fast.parse(bytes)), b = describe(general.parseJSON(bytes))
+            #expect(a == b, "\(line)")
+            if bytes.withUnsafeBytes({ ReplayLineScanner.scan($0) }) != nil { scanned += 1 }
+        }
+        #expect(scanned > Self.lines.count / 2, "the common lines take the fast path")
+    }
+
+    @Test("the scanner hands over what it cannot read exactly")
+    func handsOver() {
+        for line in [#"{"node":"a\"b"}"#, #"{"t":true}"#, #"{"x":{"y":1}}"#, #"{"t":+1}"#, #"{"t":0x10}"#, #"{"t":NaN}"#] {
+            #expect(Data(line.utf8).withUnsafeBytes { ReplayLineScanner.scan($0) } == nil, "\(line)")
+        }
+    }
+}
