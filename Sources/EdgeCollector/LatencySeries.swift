@@ -6,10 +6,15 @@ import EdgeCore
 /// snapshot chooses which of them counts (`RegionShard.chooseSeries`).
 final class LatencySeries {
     let source: SourceID
-    /// Latency of the sub-window being filled (16-bit counters with carry: 3.5 KB).
+    /// Latency of the sub-window being filled (16-bit counters with carry, occupied octaves only).
     var current = NodeHistogram()
-    /// Finished sub-windows, oldest overwritten first; `ring[k]` aligns with the shard's ring.
+    /// The absolute sub-window (`floor(time / subWindowSeconds)`) that `current` holds.
+    var sub = Int.min
+    /// Finished sub-windows by `sub mod ringSize`, each tagged with its absolute sub-window, so
+    /// a series rolls over when *it* records (lazily) and nothing walks every node at a
+    /// boundary; a slot older than the window is simply not counted (and freed at snapshot).
     var ring: [CompactHistogram]
+    var ringSub: [Int]
     var errorsCurrent: UInt64 = 0
     var errorsRing: [UInt64]
     /// Requests since start by latency tier bucket (`TierBuckets`), with their count and sum:
@@ -24,11 +29,36 @@ final class LatencySeries {
     init(source: SourceID, ringSize: Int) {
         self.source = source
         ring = [CompactHistogram](repeating: CompactHistogram(), count: ringSize)
+        ringSub = [Int](repeating: Int.min, count: ringSize)
         errorsRing = [UInt64](repeating: 0, count: ringSize)
     }
 
+    /// Brings the series to the shard's current sub-window `w` before it records.
     @inline(__always)
-    func record(_ ms: Double, weight: UInt32) {
+    func catchUp(_ w: Int) {
+        if sub != w { roll(to: w) }
+    }
+
+    /// Files `current` under its sub-window and starts sub-window `w` (never earlier: late
+    /// samples count in the current sub-window).
+    @inline(never)
+    func roll(to w: Int) {
+        guard w > sub else { return }
+        if sub != Int.min && (!current.isEmpty || current.rejected != 0 || errorsCurrent != 0) {
+            let slot = Self.slot(sub, ring.count)
+            ring[slot] = current.compacted()
+            ringSub[slot] = sub
+            errorsRing[slot] = errorsCurrent
+            current.reset()
+            errorsCurrent = 0
+        }
+        sub = w
+    }
+
+    static func slot(_ sub: Int, _ n: Int) -> Int { ((sub % n) + n) % n }
+
+    @inline(__always)
+    final func record(_ ms: Double, weight: UInt32) {
         if weight == 1 { current.record(ms) } else { current.record(ms, count: UInt64(weight)) }
         let n = UInt64(weight)
         tierCumulative[TierBuckets.index(ms)] &+= n
@@ -42,37 +72,27 @@ final class LatencySeries {
         errorsTotal &+= n
     }
 
-    /// Moves the current sub-window into ring slot `slot`. A quiet series (nothing this
-    /// sub-window, nothing in the slot it overwrites) costs a compare, not a copy.
-    func rotate(into slot: Int) {
-        if current.isEmpty && current.rejected == 0 && errorsCurrent == 0 {
-            if ring[slot].totalCount != 0 || ring[slot].rejected != 0 { ring[slot] = CompactHistogram() }
-            errorsRing[slot] = 0
-            return
+    /// Merges the window ending at sub-window `w` (it and the `ring.count` before it) into `h`;
+    /// returns the window's errors. Sub-windows that have left the window are freed.
+    func mergeWindow(into h: inout RollupHistogram, current w: Int) -> UInt64 {
+        let oldest = w - ring.count
+        var errors: UInt64 = 0
+        if sub != Int.min && sub >= oldest {
+            h.merge(current)
+            errors &+= errorsCurrent
+        } else if current.storageBytes > 0 || errorsCurrent != 0 {
+            current = NodeHistogram()  // a quiet series holds no counters
+            errorsCurrent = 0
         }
-        ring[slot] = current.compacted()
-        current.reset()
-        errorsRing[slot] = errorsCurrent
-        errorsCurrent = 0
-    }
-
-    /// Forgets every sub-window (time jumped past the whole window).
-    func clearWindow() {
-        for i in ring.indices { ring[i] = CompactHistogram(); errorsRing[i] = 0 }
-        current.reset()
-        errorsCurrent = 0
-    }
-
-    /// Merges the window (current plus the `filled` newest ring slots before `cursor`) into
-    /// `into`; returns the window's errors.
-    func mergeWindow(into h: inout RollupHistogram, cursor: Int, filled: Int) -> UInt64 {
-        h.merge(current)
-        var errors = errorsCurrent
-        let n = ring.count
-        for k in 0..<filled {
-            let i = (cursor - 1 - k + 2 * n) % n
-            h.merge(ring[i])
-            errors &+= errorsRing[i]
+        for k in ring.indices where ringSub[k] != Int.min {
+            if ringSub[k] >= oldest && ringSub[k] < w {
+                h.merge(ring[k])
+                errors &+= errorsRing[k]
+            } else if ringSub[k] < oldest {
+                ring[k] = CompactHistogram()
+                ringSub[k] = Int.min
+                errorsRing[k] = 0
+            }
         }
         return errors
     }
@@ -80,6 +100,6 @@ final class LatencySeries {
     var byteCount: Int {
         current.storageBytes
             + ring.reduce(0) { $0 + $1.byteCount + MemoryLayout<CompactHistogram>.stride }
-            + errorsRing.count * 8 + tierCumulative.count * 8 + 96
+            + errorsRing.count * 16 + tierCumulative.count * 8 + 104
     }
 }

@@ -15,13 +15,15 @@ final class RegionShard: @unchecked Sendable {
     private var nodes: [NodeState] = []
     private var sites: [(placement: NodePlacement, nodeSlots: [Int])] = []
     private var siteSlotByID: [String: Int] = [:]
-    /// Start time of the sub-window being filled; -inf before the first sample.
-    private var currentStart = -Double.infinity
+    /// The absolute sub-window being filled (`floor(time / subWindowSeconds)`); Int.min before
+    /// the first sample. Series roll over lazily against it (`LatencySeries.catchUp`).
+    private var currentSub = Int.min
+    /// Where the data of the window begins: the first sub-window, or the one after a jump
+    /// past the whole window (backdated samples, such as a STALE node's last report, do not
+    /// stretch the time that rates are computed over).
+    private var floorSub = Int.min
     /// When the current sub-window ends (-inf before the first sample, so it starts one).
     private var nextBoundary = -Double.infinity
-    /// Next ring slot to write on rotation, and how many slots hold data.
-    private var ringCursor = 0
-    private var ringFilled = 0
     private var firstTime = Double.infinity
     private var samples: UInt64 = 0
     private var invalid: UInt64 = 0
@@ -68,7 +70,7 @@ final class RegionShard: @unchecked Sendable {
             if s.time >= nextBoundary { advance(to: s.time) }
             if s.time < firstTime { firstTime = s.time }
             let slot = Int(s.node.slot)
-            if slot >= 0 && slot < count && s.time.isFinite && nodes[slot].apply(s) {
+            if slot >= 0 && slot < count && s.time.isFinite && nodes[slot].apply(s, sub: currentSub) {
                 samples &+= 1
             } else {
                 invalid &+= 1
@@ -76,31 +78,16 @@ final class RegionShard: @unchecked Sendable {
         }
     }
 
-    /// Rotates sub-windows so that `time` falls in the current one.
+    /// Moves the current sub-window so that `time` falls in it: O(1), whatever the node count
+    /// (each series rolls over when it next records, or is read).
     func advance(to time: Double) {
         guard time.isFinite else { return }
         let sub = config.subWindowSeconds
-        let start = (time / sub).rounded(.down) * sub
-        if currentStart == -.infinity {
-            currentStart = start
-            nextBoundary = start + sub
-            return
-        }
-        guard start > currentStart else { return }
-        let steps = Int(((start - currentStart) / sub).rounded())
-        if steps >= config.subWindows {
-            for n in nodes { n.clearWindow() }
-            ringFilled = 0
-        } else {
-            for _ in 0..<steps {
-                let slot = ringCursor
-                for n in nodes { n.rotate(into: slot) }
-                ringCursor = (ringCursor + 1) % ringSize
-                ringFilled = min(ringSize, ringFilled + 1)
-            }
-        }
-        currentStart = start
-        nextBoundary = start + sub
+        let w = Int((time / sub).rounded(.down))
+        guard currentSub == Int.min || w > currentSub else { return }
+        if currentSub == Int.min || w - currentSub >= config.subWindows { floorSub = w }
+        currentSub = w
+        nextBoundary = Double(w + 1) * sub
     }
 
     /// Summarises the region at `now`; call on `queue`.
@@ -157,7 +144,7 @@ final class RegionShard: @unchecked Sendable {
         var choice = LatencyChoice()
         if n.series.count == 1 {
             let s = n.series[0]
-            choice.errors = s.mergeWindow(into: &h, cursor: ringCursor, filled: ringFilled)
+            choice.errors = s.mergeWindow(into: &h, current: currentSub)
             choice.bucketBounded = s.bucketBoundedUntil >= now
             choice.tierCounts = s.tierCumulative
             choice.requestsTotal = s.requestsTotal
@@ -173,7 +160,7 @@ final class RegionShard: @unchecked Sendable {
         candidates.reserveCapacity(n.series.count)
         for s in n.series {
             scratch.reset()
-            let errors = s.mergeWindow(into: &scratch, cursor: ringCursor, filled: ringFilled)
+            let errors = s.mergeWindow(into: &scratch, current: currentSub)
             var summary = scratch.summary()
             summary.bucketBounded = s.bucketBoundedUntil >= now && summary.count > 0
             let info = Int(s.source) < sources.count ? sources[Int(s.source)] : SourceInfo(name: "source \(s.source)", kind: .direct)
@@ -191,7 +178,7 @@ final class RegionShard: @unchecked Sendable {
         var names: [String] = []
         for i in chosen.sorted() {
             let s = candidates[i].series
-            choice.errors &+= s.mergeWindow(into: &h, cursor: ringCursor, filled: ringFilled)
+            choice.errors &+= s.mergeWindow(into: &h, current: currentSub)
             choice.bucketBounded = choice.bucketBounded || candidates[i].summary.bucketBounded
             if choice.tierCounts.isEmpty { choice.tierCounts = s.tierCumulative } else {
                 for k in choice.tierCounts.indices { choice.tierCounts[k] &+= s.tierCumulative[k] }
@@ -216,8 +203,8 @@ final class RegionShard: @unchecked Sendable {
     /// Seconds of data the window holds: the ring's finished sub-windows plus the current one,
     /// never before the first sample.
     private func coveredSeconds(now: Double) -> Double {
-        guard currentStart.isFinite else { return 0 }
-        let windowStart = currentStart - Double(ringFilled) * config.subWindowSeconds
+        guard currentSub != Int.min else { return 0 }
+        let windowStart = Double(max(floorSub, currentSub - ringSize)) * config.subWindowSeconds
         return max(0, now - max(windowStart, firstTime))
     }
 

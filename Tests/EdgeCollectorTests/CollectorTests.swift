@@ -48,6 +48,26 @@ struct CollectorTests {
         #expect(snap.ingest.samples == UInt64(batch.count))
     }
 
+    @Test("a node that goes quiet leaves the window without ever recording again, and its memory is freed")
+    func quietNodeExpires() {
+        let c = collector(window: 60)
+        let quiet = c.register(placement("quiet")), busy = c.register(placement("busy"))
+        c.ingest((0..<500).map { Sample(node: quiet, time: t0 + Double($0) * 0.02, metric: .latencyMs, value: 5 + Double($0 % 300)) })
+        // The busy node crosses sub-window boundaries; the quiet one never records again.
+        func busyUntil(_ end: Int, from start: Int) {
+            for k in start..<end { c.ingest([Sample(node: busy, time: t0 + 10 + Double(k) * 10, metric: .latencyMs, value: 20)]) }
+        }
+        busyUntil(3, from: 0)
+        let early = c.snapshot(at: t0 + 35)
+        #expect(early.nodes.first { $0.id == "quiet" }?.latency.count == 500, "still inside the window")
+        let bytesBefore = c.stateBytes()
+        busyUntil(12, from: 3)
+        let late = c.snapshot(at: t0 + 125)
+        #expect(late.nodes.first { $0.id == "quiet" }?.latency.count == 0, "gone once the window has passed")
+        #expect(late.nodes.first { $0.id == "busy" }?.latency.count == 6)
+        #expect(c.stateBytes() < bytesBefore, "the quiet node's finished sub-windows were freed")
+    }
+
     @Test("samples leave the sliding window whole sub-windows at a time")
     func windowExpiry() {
         let c = collector(window: 60)

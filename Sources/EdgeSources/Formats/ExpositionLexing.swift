@@ -20,9 +20,17 @@ struct Scanner {
     static let hash = UInt8(ascii: "#")
 
     mutating func metricName() -> String? {
+        metricName(reusing: nil)
+    }
+
+    /// The metric name; `previous` itself when the bytes spell it (consecutive samples of a
+    /// family share a name, and most names are too long for Swift's inline strings).
+    mutating func metricName(reusing previous: String?) -> String? {
         let start = i
         while let c = peek, Names.isNameByte(c, first: i == start, colon: true) { i += 1 }
-        return i > start ? String(decoding: bytes[start..<i], as: UTF8.self) : nil
+        guard i > start else { return nil }
+        if let previous, previous.utf8.elementsEqual(bytes[start..<i]) { return previous }
+        return String(decoding: bytes[start..<i], as: UTF8.self)
     }
 
     /// Up to the next space (or the end).
@@ -145,8 +153,10 @@ enum Names {
 
     /// The family a sample name belongs to: its own name, or a declared family whose type
     /// allows the suffix it carries.
+    static let sampleSuffixes = ["_total", "_created", "_bucket", "_count", "_sum", "_gcount", "_gsum", "_info"]
+
     static func family(of sample: String, known: [String: Int], families: [MetricFamily], openMetrics: Bool) -> String {
-        for suffix in ["_total", "_created", "_bucket", "_count", "_sum", "_gcount", "_gsum", "_info"] where sample.hasSuffix(suffix) {
+        for suffix in sampleSuffixes where sample.hasSuffix(suffix) {
             let base = String(sample.dropLast(suffix.count))
             if let i = known[base], suffixes(families[i].type, openMetrics: openMetrics).contains(suffix) { return base }
         }

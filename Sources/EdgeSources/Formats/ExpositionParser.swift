@@ -89,7 +89,13 @@ struct ParseState {
 
     // MARK: metadata
 
+    /// The previous sample's name and family, reused while they repeat (reset by metadata,
+    /// which can change what a name's family is).
+    var lastName: String?
+    var lastFamily: (sample: String, family: String)?
+
     mutating func metadata(_ l: Substring) {
+        lastFamily = nil
         if l == "# EOF" {
             if om { sawEOF = true }  // in text 0.0.4 it is just a comment
             return
@@ -175,7 +181,7 @@ struct ParseState {
 
     mutating func sample(_ l: ArraySlice<UInt8>) {
         var s = Scanner(l)
-        guard let name = s.metricName() else { fail("invalid metric name"); return }
+        guard let name = s.metricName(reusing: lastName) else { fail("invalid metric name"); return }
         var labels: [Label] = []
         if s.peek == Scanner.open {
             switch s.labels(openMetrics: om) {
@@ -214,7 +220,12 @@ struct ParseState {
         if !s.atEnd { fail("unexpected text after the value"); return }
         if Self.hasDuplicate(labels) { fail("duplicate label name"); return }
 
-        let familyName = Names.family(of: name, known: familyIndex, families: families, openMetrics: om)
+        let familyName: String
+        if let last = lastFamily, last.sample == name { familyName = last.family } else {
+            familyName = Names.family(of: name, known: familyIndex, families: families, openMetrics: om)
+        }
+        lastName = name
+        lastFamily = (name, familyName)
         guard let index = family(named: familyName, forMetadata: false) else { return }
         let sample = MetricSample(name: name, labels: labels, value: value, timestamp: timestamp, exemplar: exemplar, line: line)
         if strict, let reason = TypeRules.check(sample, in: families[index]) {
