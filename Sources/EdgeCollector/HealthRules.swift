@@ -42,7 +42,7 @@ enum HealthRules {
             gpus.append(GPUStatus(index: i, utilPct: g.util, tempC: g.tempC, memUsedMiB: g.memUsedMiB,
                                   memTotalMiB: g.memTotalMiB, powerW: g.powerW, xid: recentXid,
                                   throttled: throttled, ageS: g.lastSeen.isFinite ? max(0, now - g.lastSeen) : .nan,
-                                  source: g.lastSeen.isFinite ? RegionShard.name(of: g.source, in: sources) : ""))
+                                  source: g.lastSeen.isFinite ? RegionShard.info(of: g.source, in: sources).name : ""))
         }
 
         var state = HealthState.healthy

@@ -12,7 +12,7 @@ struct GPUState {
     var xidTime = -Double.infinity
     var lastSeen = -Double.infinity
     /// The one source whose gauges this GPU shows. Another source's values for the same GPU
-    /// are ignored (counted as shadowed) until this one has been silent past the stale limit:
+    /// are ignored until this one has been silent past the stale limit:
     /// never averaged, never flip-flopping between two exporters.
     var source: SourceID = 0
 }
@@ -42,8 +42,6 @@ final class NodeState {
     var lastSeen = -Double.infinity
     /// Last problem a source reported for this node (a failed scrape), shown to the operator.
     var lastError: String?
-    /// GPU samples ignored because another source owns that GPU.
-    var shadowedGPUSamples: UInt64 = 0
 
     let windowSeconds: Double
     let staleAfterSeconds: Double
@@ -60,11 +58,13 @@ final class NodeState {
 
     static let maxGPUs = 64
 
-    /// The series of `source`, created on its first latency or error sample.
+    /// The series of `source` (created on its first latency or error sample), brought to the
+    /// shard's current sub-window `sub`.
     @inline(__always)
-    func series(for source: SourceID) -> LatencySeries {
-        if let p = primary, p.source == source { return p }
-        return otherSeries(for: source)
+    func series(for source: SourceID, at sub: Int) -> LatencySeries {
+        let series = primary.flatMap { $0.source == source ? $0 : nil } ?? otherSeries(for: source)
+        series.catchUp(sub)
+        return series
     }
 
     @inline(never)
@@ -89,7 +89,6 @@ final class NodeState {
             if gpus[g].source != s.source {
                 // Another source owns this GPU; take over only once the owner has gone quiet.
                 guard !gpus[g].lastSeen.isFinite || s.time - gpus[g].lastSeen > staleAfterSeconds else {
-                    shadowedGPUSamples &+= 1
                     if s.time > lastSeen { lastSeen = s.time }
                     return true
                 }
@@ -113,13 +112,11 @@ final class NodeState {
             switch s.metric {
             case .latencyMs:
                 guard s.value.isFinite && s.value >= 0 else { return false }
-                let series = series(for: s.source)
-                series.catchUp(sub)
+                let series = series(for: s.source, at: sub)
                 series.record(s.value, weight: s.weight)
             case .latencyBucketMs:
                 guard s.value >= 0, !s.value.isNaN else { return false }
-                let series = series(for: s.source)
-                series.catchUp(sub)
+                let series = series(for: s.source, at: sub)
                 series.record(s.value, weight: s.weight)
                 series.bucketBoundedUntil = s.time + windowSeconds
             case .up:
@@ -128,8 +125,7 @@ final class NodeState {
                 if s.value == 1 { lastError = nil }
             case .errors:
                 guard s.value.isFinite && s.value >= 0 else { return false }
-                let series = series(for: s.source)
-                series.catchUp(sub)
+                let series = series(for: s.source, at: sub)
                 series.recordErrors(UInt64(s.value) &* UInt64(s.weight))
             case .load1:
                 guard s.value.isFinite && s.value >= 0 else { return false }

@@ -144,13 +144,8 @@ final class RegionShard: @unchecked Sendable {
         var choice = LatencyChoice()
         if n.series.count == 1 {
             let s = n.series[0]
-            choice.errors = s.mergeWindow(into: &h, current: currentSub)
-            choice.bucketBounded = s.bucketBoundedUntil >= now
-            choice.tierCounts = s.tierCumulative
-            choice.requestsTotal = s.requestsTotal
-            choice.latencySumMs = s.latencySumMs
-            choice.errorsTotal = s.errorsTotal
-            choice.source = Self.name(of: s.source, in: sources)
+            choice.add(s, errors: s.mergeWindow(into: &h, current: currentSub), bucketBounded: s.bucketBoundedUntil >= now)
+            choice.source = Self.info(of: s.source, in: sources).name
             return choice
         }
         guard !n.series.isEmpty else { return choice }
@@ -163,41 +158,33 @@ final class RegionShard: @unchecked Sendable {
             let errors = s.mergeWindow(into: &scratch, current: currentSub)
             var summary = scratch.summary()
             summary.bucketBounded = s.bucketBoundedUntil >= now && summary.count > 0
-            let info = Int(s.source) < sources.count ? sources[Int(s.source)] : SourceInfo(name: "source \(s.source)", kind: .direct)
+            let info = Self.info(of: s.source, in: sources)
             let present = summary.count > 0 || errors > 0
             candidates.append(Candidate(series: s, service: info.service, summary: summary, errors: errors,
                                         rank: (present ? (summary.bucketBounded ? 1 : 0) : 2, info.kind.preference, Int(s.source))))
         }
-        var chosen = Set<Int>()
         var bestByService: [String: Int] = [:]
         for (i, c) in candidates.enumerated() {
             if let b = bestByService[c.service], candidates[b].rank <= c.rank { continue }
             bestByService[c.service] = i
         }
-        chosen = Set(bestByService.values.filter { candidates[$0].rank.0 < 2 })
+        let chosen = Set(bestByService.values.filter { candidates[$0].rank.0 < 2 })
         var names: [String] = []
         for i in chosen.sorted() {
             let s = candidates[i].series
-            choice.errors &+= s.mergeWindow(into: &h, current: currentSub)
-            choice.bucketBounded = choice.bucketBounded || candidates[i].summary.bucketBounded
-            if choice.tierCounts.isEmpty { choice.tierCounts = s.tierCumulative } else {
-                for k in choice.tierCounts.indices { choice.tierCounts[k] &+= s.tierCumulative[k] }
-            }
-            choice.requestsTotal &+= s.requestsTotal
-            choice.latencySumMs += s.latencySumMs
-            choice.errorsTotal &+= s.errorsTotal
-            names.append(Self.name(of: s.source, in: sources))
+            choice.add(s, errors: s.mergeWindow(into: &h, current: currentSub), bucketBounded: candidates[i].summary.bucketBounded)
+            names.append(Self.info(of: s.source, in: sources).name)
         }
         choice.source = names.joined(separator: " + ")
         choice.sources = candidates.enumerated().map { i, c in
-            LatencySourceStatus(source: Self.name(of: c.series.source, in: sources), service: c.service,
+            LatencySourceStatus(source: Self.info(of: c.series.source, in: sources).name, service: c.service,
                                 latency: c.summary, errors: c.errors, used: chosen.contains(i))
         }
         return choice
     }
 
-    static func name(of id: SourceID, in sources: [SourceInfo]) -> String {
-        Int(id) < sources.count ? sources[Int(id)].name : "source \(id)"
+    static func info(of id: SourceID, in sources: [SourceInfo]) -> SourceInfo {
+        Int(id) < sources.count ? sources[Int(id)] : SourceInfo(name: "source \(id)", kind: .direct)
     }
 
     /// Seconds of data the window holds: the ring's finished sub-windows plus the current one,
@@ -224,6 +211,18 @@ struct LatencyChoice {
     var source = ""
     /// Every series of the node, when it has more than one.
     var sources: [LatencySourceStatus] = []
+
+    /// Counts series `s` (its window's `errors` already merged) among the node's figures.
+    mutating func add(_ s: LatencySeries, errors: UInt64, bucketBounded: Bool) {
+        self.errors &+= errors
+        self.bucketBounded = self.bucketBounded || bucketBounded
+        if tierCounts.isEmpty { tierCounts = s.tierCumulative } else {
+            for k in tierCounts.indices { tierCounts[k] &+= s.tierCumulative[k] }
+        }
+        requestsTotal &+= s.requestsTotal
+        latencySumMs += s.latencySumMs
+        errorsTotal &+= s.errorsTotal
+    }
 }
 
 /// A region's part of a snapshot, produced on its queue.

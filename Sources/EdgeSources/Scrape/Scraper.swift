@@ -147,8 +147,9 @@ public final class Scraper: @unchecked Sendable {
                 $0.up = true
             }
         } catch {
-            if failure(error).invalidPage { collector.countInvalid(1) }
-            let reason = failure(error).reason
+            let failure = failure(error)
+            if failure.invalidPage { collector.countInvalid(1) }
+            let reason = failure.reason
             if states[i].refs.isEmpty { states[i].refs[t.node] = collector.register(Self.placement(t, node: t.node)) }
             for r in states[i].refs.values {
                 out.append(Sample(node: r, time: now, metric: .up, value: 0, source: states[i].source))
@@ -156,7 +157,7 @@ public final class Scraper: @unchecked Sendable {
             }
             record(t) {
                 $0.failures += 1
-                if self.failure(error).invalidPage { $0.invalid += 1 }
+                if failure.invalidPage { $0.invalid += 1 }
                 $0.lastError = reason
                 $0.up = false
             }
