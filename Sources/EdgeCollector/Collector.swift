@@ -16,6 +16,9 @@ public final class Collector: @unchecked Sendable {
     private var shards: [RegionShard] = []
     private var shardByID: [String: Int32] = [:]
     private var refByNode: [String: NodeRef] = [:]
+    private var shardBySite: [String: Int32] = [:]
+    /// The fleet's own history rings (nil with history off).
+    private let fleetHistory: FleetHistory?
     private var sourceInvalid: UInt64 = 0
     /// Bumped by every change a snapshot could show (batches, registrations, errors), so an
     /// unchanged collector at an unchanged time answers from `lastSnapshot`.
@@ -27,6 +30,7 @@ public final class Collector: @unchecked Sendable {
 
     public init(config: CollectorConfig = CollectorConfig()) {
         self.config = config
+        fleetHistory = config.history.enabled ? FleetHistory(config: config.history) : nil
     }
 
     /// Registers nodes (idempotent by node id) and returns their refs, in order.
@@ -43,7 +47,11 @@ public final class Collector: @unchecked Sendable {
                 shardIndex = s
             } else {
                 shardIndex = Int32(shards.count)
-                shards.append(RegionShard(id: p.regionID, name: p.regionName, index: shardIndex, config: config))
+                let shard = RegionShard(id: p.regionID, name: p.regionName, index: shardIndex, config: config,
+                                        fleetHistory: fleetHistory)
+                let known = sources
+                shard.queue.async { shard.sources = known }
+                shards.append(shard)
                 shardByID[p.regionID] = shardIndex
             }
             refs.append(NodeRef(region: shardIndex, slot: -1))
@@ -60,7 +68,7 @@ public final class Collector: @unchecked Sendable {
                     refs[i].slot = slot
                 }
             }
-            for (i, p) in items { refByNode[p.nodeID] = refs[i] }
+            for (i, p) in items { refByNode[p.nodeID] = refs[i]; shardBySite[p.siteID] = shardIndex }
         }
         lock.unlock()
         return refs
@@ -74,12 +82,17 @@ public final class Collector: @unchecked Sendable {
         guard sources.count < Int(SourceID.max) else { return SourceID.max }
         sources.append(info)
         generation &+= 1
+        let known = sources
+        for shard in shards { shard.queue.async { shard.sources = known } }
         return SourceID(sources.count - 1)
     }
 
     /// Names the default source (id 0): "simulator", "replay", …
     public func nameDefaultSource(_ name: String) {
-        lock.lock(); sources[0].name = name; generation &+= 1; lock.unlock()
+        lock.lock(); sources[0].name = name; generation &+= 1
+        let known = sources
+        for shard in shards { shard.queue.async { shard.sources = known } }
+        lock.unlock()
     }
 
     /// The registered sources, indexed by `SourceID`.
@@ -201,6 +214,9 @@ public final class Collector: @unchecked Sendable {
         return snapshot
     }
 
+    /// Bytes of the fleet's own history rings (the rest is in `stateBytes`).
+    public var fleetHistoryBytes: Int { fleetHistory?.byteCount ?? 0 }
+
     /// Approximate bytes of per-node state (histograms, rings, gauges), for the bench.
     public func stateBytes() -> Int {
         shardList().reduce(0) { total, shard in total + shard.queue.sync { shard.byteCount() } }
@@ -214,4 +230,36 @@ private final class RegionParts: @unchecked Sendable {
     init(count: Int) { slots = Array(repeating: nil, count: count) }
     func set(_ i: Int, _ v: RegionSummary) { lock.lock(); slots[i] = v; lock.unlock() }
     func values() -> [RegionSummary] { lock.lock(); defer { lock.unlock() }; return slots.compactMap { $0 } }
+}
+
+extension Collector: HistoryProvider {
+    /// The history of each known entity over `span`, ending with the last step closed before
+    /// `now`. Each region answers on its own queue, after the batches already queued.
+    public func history(of entities: [HistoryEntity], span: HistorySpan, at now: Double) -> [HistoryEntity: HistorySeries] {
+        guard config.history.enabled else { return [:] }
+        struct Ask { var nodes: [(HistoryEntity, Int32)] = []; var sites: [(HistoryEntity, String)] = []; var region: HistoryEntity? }
+        var asks: [Int32: Ask] = [:]
+        var out: [HistoryEntity: HistorySeries] = [:]
+        lock.lock()
+        let shards = self.shards
+        for e in entities {
+            switch e {
+            case .fleet: break
+            case .region(let id): if let s = shardByID[id] { asks[s, default: Ask()].region = e }
+            case .site(let id): if let s = shardBySite[id] { asks[s, default: Ask()].sites.append((e, id)) }
+            case .node(let id): if let r = refByNode[id] { asks[r.region, default: Ask()].nodes.append((e, r.slot)) }
+            }
+        }
+        lock.unlock()
+        for (index, ask) in asks {
+            let shard = shards[Int(index)]
+            let part = shard.queue.sync { shard.history(nodes: ask.nodes, sites: ask.sites, region: ask.region, span: span, at: now) }
+            for (e, series) in part { out[e] = series }
+        }
+        if entities.contains(.fleet), let fleet = fleetHistory {
+            for shard in shards { shard.queue.sync { shard.stepTo(now) } }  // every region's steps are in
+            out[.fleet] = fleet.series(span, at: now)
+        }
+        return out
+    }
 }

@@ -24,17 +24,10 @@ enum HealthRules {
         var gpus: [GPUStatus] = []
         gpus.reserveCapacity(n.gpus.count)
         var utilSum = 0.0, utilN = 0, tempMax = -Double.infinity, memUsed = 0.0, memTotal = 0.0
-        var fatal: (gpu: Int, xid: Int)?
-        var nonFatal: (gpu: Int, xid: Int)?
-        var hot: (gpu: Int, temp: Double)?
+        let (fatal, nonFatal, hot) = gpuFindings(n, now: now, config: config)
         for (i, g) in n.gpus.enumerated() {
             let recentXid = g.xid != 0 && now - g.xidTime <= config.windowSeconds ? g.xid : 0
             let throttled = (g.throttleReasons & thermalThrottleMask) != 0 || g.tempC >= config.thermalLimitC
-            if recentXid != 0 {
-                if Xid.isFatal(recentXid) { if fatal == nil { fatal = (i, recentXid) } }
-                else if nonFatal == nil { nonFatal = (i, recentXid) }
-            }
-            if throttled && hot == nil { hot = (i, g.tempC) }
             if g.util.isFinite { utilSum += g.util; utilN += 1 }
             if g.tempC.isFinite { tempMax = max(tempMax, g.tempC) }
             if g.memUsedMiB.isFinite { memUsed += g.memUsedMiB }
@@ -45,36 +38,9 @@ enum HealthRules {
                                   source: g.lastSeen.isFinite ? RegionShard.info(of: g.source, in: sources).name : ""))
         }
 
-        var state = HealthState.healthy
-        var reason = ""
-        if n.up == 0 {
-            state = .down
-            reason = n.lastError ?? "up=0"
-        } else if let f = fatal {
-            state = .down
-            reason = "Xid \(f.xid) \(Xid.describe(f.xid)) on GPU\(f.gpu)"
-        } else if !age.isFinite {
-            state = .stale
-            reason = "no data yet"
-        } else if age > config.staleAfterSeconds {
-            state = .stale
-            reason = "no data for \(Int(age))s"
-        } else if let h = hot {
-            state = .degraded
-            reason = h.temp.isFinite ? "GPU\(h.gpu) thermal throttling \(Int(h.temp))°C" : "GPU\(h.gpu) thermal throttling"
-        } else if let x = nonFatal {
-            state = .degraded
-            reason = "Xid \(x.xid) \(Xid.describe(x.xid)) on GPU\(x.gpu)"
-        } else if errorRatio > config.maxErrorRatio {
-            state = .degraded
-            reason = "errors \(Int((errorRatio * 100).rounded()))%"
-        } else if latency.count >= config.minSamplesForTier && latency.p99 > n.placement.tierMs {
-            state = .degraded
-            reason = "p99 \(Int(latency.p99.rounded()))ms > \(Int(n.placement.tierMs))ms tier"
-        }
-
-        // A health judged upstream (read back through Prometheus) stands as reported.
-        if let reported = n.reportedHealth, now - n.reportedAt <= config.windowSeconds {
+        var (state, reason) = verdict(node: n, now: now, age: age, fatal: fatal, nonFatal: nonFatal, hot: hot,
+                                      errorRatio: errorRatio, latency: latency, config: config).described
+        if let reported = reportedState(n, now: now, config: config) {
             if reported != state { reason = reported == .healthy ? "" : "reported \(reported.label) by its collector" }
             state = reported
         }
@@ -106,6 +72,92 @@ enum HealthRules {
         status.latencySource = choice.source
         status.latencySources = choice.sources
         return status
+    }
+
+    /// Why a node is in its state: the rules in order, first match wins.
+    enum Verdict {
+        case upZero(String?)
+        case fatalXid(gpu: Int, xid: Int)
+        case noData
+        case silent(age: Double)
+        case throttling(gpu: Int, temp: Double)
+        case xid(gpu: Int, xid: Int)
+        case errors(ratio: Double)
+        case slow(p99: Double, tier: Double)
+        case healthy
+
+        var state: HealthState {
+            switch self {
+            case .upZero, .fatalXid: .down
+            case .noData, .silent: .stale
+            case .throttling, .xid, .errors, .slow: .degraded
+            case .healthy: .healthy
+            }
+        }
+
+        var described: (HealthState, String) {
+            let reason: String
+            switch self {
+            case .upZero(let error): reason = error ?? "up=0"
+            case .fatalXid(let g, let x): reason = "Xid \(x) \(Xid.describe(x)) on GPU\(g)"
+            case .noData: reason = "no data yet"
+            case .silent(let age): reason = "no data for \(Int(age))s"
+            case .throttling(let g, let t): reason = t.isFinite ? "GPU\(g) thermal throttling \(Int(t))°C" : "GPU\(g) thermal throttling"
+            case .xid(let g, let x): reason = "Xid \(x) \(Xid.describe(x)) on GPU\(g)"
+            case .errors(let r): reason = "errors \(Int((r * 100).rounded()))%"
+            case .slow(let p99, let tier): reason = "p99 \(Int(p99.rounded()))ms > \(Int(tier))ms tier"
+            case .healthy: reason = ""
+            }
+            return (state, reason)
+        }
+    }
+
+    static func verdict(node n: NodeState, now: Double, age: Double, fatal: (gpu: Int, xid: Int)?,
+                        nonFatal: (gpu: Int, xid: Int)?, hot: (gpu: Int, temp: Double)?, errorRatio: Double,
+                        latency: LatencySummary, config: CollectorConfig) -> Verdict {
+        if n.up == 0 { return .upZero(n.lastError) }
+        if let f = fatal { return .fatalXid(gpu: f.gpu, xid: f.xid) }
+        if !age.isFinite { return .noData }
+        if age > config.staleAfterSeconds { return .silent(age: age) }
+        if let h = hot { return .throttling(gpu: h.gpu, temp: h.temp) }
+        if let x = nonFatal { return .xid(gpu: x.gpu, xid: x.xid) }
+        if errorRatio > config.maxErrorRatio { return .errors(ratio: errorRatio) }
+        if latency.count >= config.minSamplesForTier && latency.p99 > n.placement.tierMs {
+            return .slow(p99: latency.p99, tier: n.placement.tierMs)
+        }
+        return .healthy
+    }
+
+    /// A health judged upstream (read back through Prometheus) stands as reported.
+    static func reportedState(_ n: NodeState, now: Double, config: CollectorConfig) -> HealthState? {
+        guard let reported = n.reportedHealth, now - n.reportedAt <= config.windowSeconds else { return nil }
+        return reported
+    }
+
+    /// The GPU findings the rules use: the first fatal and non-fatal recent Xid, the first hot GPU.
+    static func gpuFindings(_ n: NodeState, now: Double, config: CollectorConfig)
+        -> (fatal: (gpu: Int, xid: Int)?, nonFatal: (gpu: Int, xid: Int)?, hot: (gpu: Int, temp: Double)?) {
+        var fatal: (gpu: Int, xid: Int)?, nonFatal: (gpu: Int, xid: Int)?, hot: (gpu: Int, temp: Double)?
+        for (i, g) in n.gpus.enumerated() {
+            let recentXid = g.xid != 0 && now - g.xidTime <= config.windowSeconds ? g.xid : 0
+            if recentXid != 0 {
+                if Xid.isFatal(recentXid) { if fatal == nil { fatal = (i, recentXid) } }
+                else if nonFatal == nil { nonFatal = (i, recentXid) }
+            }
+            if hot == nil && ((g.throttleReasons & thermalThrottleMask) != 0 || g.tempC >= config.thermalLimitC) { hot = (i, g.tempC) }
+        }
+        return (fatal, nonFatal, hot)
+    }
+
+    /// A node's state at the end of a history step, by the same rules as a snapshot: errors over
+    /// the step, latency over the minute so far (`latency`), no strings built.
+    static func stepState(node n: NodeState, now: Double, errorRatio: Double, latency: LatencySummary,
+                          config: CollectorConfig) -> HealthState {
+        let age = n.lastSeen.isFinite ? max(0, now - n.lastSeen) : .nan
+        let f = gpuFindings(n, now: now, config: config)
+        let state = verdict(node: n, now: now, age: age, fatal: f.fatal, nonFatal: f.nonFatal, hot: f.hot,
+                            errorRatio: errorRatio, latency: latency, config: config).state
+        return reportedState(n, now: now, config: config) ?? state
     }
 }
 

@@ -6,6 +6,10 @@ import EdgeCore
 /// snapshot chooses which of them counts (`RegionShard.chooseSeries`).
 final class LatencySeries {
     let source: SourceID
+    /// Latency of the history step being filled (1 s): the record path writes only here; the
+    /// shard folds it into `current` when the step closes (`fold`), after reading its figures.
+    var step = NodeHistogram()
+    var errorsStep: UInt64 = 0
     /// Latency of the sub-window being filled (16-bit counters with carry, occupied octaves only).
     var current = NodeHistogram()
     /// The absolute sub-window (`floor(time / subWindowSeconds)`) that `current` holds.
@@ -57,9 +61,22 @@ final class LatencySeries {
 
     static func slot(_ sub: Int, _ n: Int) -> Int { ((sub % n) + n) % n }
 
+    /// Whether the open step holds anything.
+    var stepHasData: Bool { !step.isEmpty || errorsStep != 0 || step.rejected != 0 }
+
+    /// Moves the closed step into sub-window `w`'s histogram.
+    func fold(into w: Int) {
+        guard stepHasData else { return }
+        catchUp(w)
+        current.merge(step)
+        errorsCurrent &+= errorsStep
+        step.reset()
+        errorsStep = 0
+    }
+
     @inline(__always)
     final func record(_ ms: Double, weight: UInt32) {
-        if weight == 1 { current.record(ms) } else { current.record(ms, count: UInt64(weight)) }
+        if weight == 1 { step.record(ms) } else { step.record(ms, count: UInt64(weight)) }
         let n = UInt64(weight)
         tierCumulative[TierBuckets.index(ms)] &+= n
         requestsTotal &+= n
@@ -68,7 +85,7 @@ final class LatencySeries {
 
     @inline(__always)
     func recordErrors(_ n: UInt64) {
-        errorsCurrent &+= n
+        errorsStep &+= n
         errorsTotal &+= n
     }
 
@@ -77,6 +94,10 @@ final class LatencySeries {
     func mergeWindow(into h: inout RollupHistogram, current w: Int) -> UInt64 {
         let oldest = w - ring.count
         var errors: UInt64 = 0
+        if stepHasData {  // the open step is the newest data, always inside the window
+            h.merge(step)
+            errors &+= errorsStep
+        }
         if sub != Int.min && sub >= oldest {
             h.merge(current)
             errors &+= errorsCurrent
@@ -98,7 +119,7 @@ final class LatencySeries {
     }
 
     var byteCount: Int {
-        current.storageBytes
+        current.storageBytes + step.storageBytes
             + ring.reduce(0) { $0 + $1.byteCount + MemoryLayout<CompactHistogram>.stride }
             + errorsRing.count * 16 + tierCumulative.count * 8 + 104
     }

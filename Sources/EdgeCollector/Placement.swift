@@ -48,9 +48,13 @@ public struct CollectorConfig: Sendable {
     public var maxErrorRatio: Double
     /// GPU temperature at which a GPU counts as thermally throttled, °C.
     public var thermalLimitC: Double
+    /// How much history each entity keeps (1 s and 1 min rings).
+    public var history: HistoryConfig
 
     public init(windowSeconds: Double = 60, subWindows: Int = 6, intervalSeconds: Double = 1,
-                minSamplesForTier: UInt64 = 20, maxErrorRatio: Double = 0.05, thermalLimitC: Double = 87) {
+                minSamplesForTier: UInt64 = 20, maxErrorRatio: Double = 0.05, thermalLimitC: Double = 87,
+                history: HistoryConfig = HistoryConfig()) {
+        self.history = history
         self.windowSeconds = windowSeconds; self.subWindows = Swift.max(2, subWindows)
         self.intervalSeconds = intervalSeconds; self.minSamplesForTier = minSamplesForTier
         self.maxErrorRatio = maxErrorRatio; self.thermalLimitC = thermalLimitC

@@ -12,12 +12,12 @@ final class RegionShard: @unchecked Sendable {
     let config: CollectorConfig
 
     // Everything below is touched only on `queue`.
-    private var nodes: [NodeState] = []
-    private var sites: [(placement: NodePlacement, nodeSlots: [Int])] = []
-    private var siteSlotByID: [String: Int] = [:]
+    var nodes: [NodeState] = []
+    var sites: [(placement: NodePlacement, nodeSlots: [Int])] = []
+    var siteSlotByID: [String: Int] = [:]
     /// The absolute sub-window being filled (`floor(time / subWindowSeconds)`); Int.min before
     /// the first sample. Series roll over lazily against it (`LatencySeries.catchUp`).
-    private var currentSub = Int.min
+    var currentSub = Int.min
     /// Where the data of the window begins: the first sub-window, or the one after a jump
     /// past the whole window (backdated samples, such as a STALE node's last report, do not
     /// stretch the time that rates are computed over).
@@ -28,12 +28,27 @@ final class RegionShard: @unchecked Sendable {
     private var samples: UInt64 = 0
     private var invalid: UInt64 = 0
 
-    init(id: String, name: String, index: Int32, config: CollectorConfig) {
+    // History (see RegionShard+History.swift): the step being filled, rings of the region and
+    // of each site, scratch histograms for the step walk, the fleet's rings to contribute to.
+    var openStep = Int.min
+    var nextStepBoundary = -Double.infinity
+    var regionHistory: HistoryRings?
+    var siteHistory: [HistoryRings] = []
+    let fleetHistory: FleetHistory?
+    var scratchSite = RollupHistogram()
+    var scratchRegion = RollupHistogram()
+    var scratchNode = RollupHistogram()
+    /// The registered sources, as the collector last told this shard (for choosing a step's series).
+    var sources: [SourceInfo] = []
+
+    init(id: String, name: String, index: Int32, config: CollectorConfig, fleetHistory: FleetHistory? = nil) {
         self.id = id
         self.name = name
         self.index = index
         self.config = config
+        self.fleetHistory = fleetHistory
         queue = DispatchQueue(label: "edgetop.region.\(id)")
+        if config.history.enabled { regionHistory = HistoryRings(config: config.history, wide: true) }
     }
 
     private var ringSize: Int { config.subWindows - 1 }
@@ -47,10 +62,13 @@ final class RegionShard: @unchecked Sendable {
             siteSlot = sites.count
             siteSlotByID[p.siteID] = siteSlot
             sites.append((p, []))
+            if config.history.enabled { siteHistory.append(HistoryRings(config: config.history, wide: true)) }
         }
         let slot = nodes.count
-        nodes.append(NodeState(placement: p, siteSlot: siteSlot, ringSize: ringSize, windowSeconds: config.windowSeconds,
-                               staleAfterSeconds: config.staleAfterSeconds))
+        let node = NodeState(placement: p, siteSlot: siteSlot, ringSize: ringSize, windowSeconds: config.windowSeconds,
+                             staleAfterSeconds: config.staleAfterSeconds)
+        if config.history.enabled { node.history = HistoryRings(config: config.history, wide: false) }
+        nodes.append(node)
         sites[siteSlot].nodeSlots.append(slot)
         return Int32(slot)
     }
@@ -65,12 +83,13 @@ final class RegionShard: @unchecked Sendable {
     func apply(_ batch: UnsafeBufferPointer<Sample>) {
         let count = nodes.count
         for s in batch {
-            // Rotate when a sample crosses into the next sub-window (a compare per sample);
-            // late samples count in the current sub-window.
+            // Close the history step, and rotate the sub-window, when a sample crosses into the
+            // next one (a compare each per sample); late samples count in the open one.
+            if s.time >= nextStepBoundary { stepTo(s.time) }
             if s.time >= nextBoundary { advance(to: s.time) }
             if s.time < firstTime { firstTime = s.time }
             let slot = Int(s.node.slot)
-            if slot >= 0 && slot < count && s.time.isFinite && nodes[slot].apply(s, sub: currentSub) {
+            if slot >= 0 && slot < count && s.time.isFinite && nodes[slot].apply(s) {
                 samples &+= 1
             } else {
                 invalid &+= 1
@@ -92,6 +111,7 @@ final class RegionShard: @unchecked Sendable {
 
     /// Summarises the region at `now`; call on `queue`.
     func summarize(now: Double, sources: [SourceInfo]) -> RegionSummary {
+        stepTo(now)
         advance(to: now)
         let covered = coveredSeconds(now: now)
         var nodeOut: [NodeStatus] = []
@@ -196,7 +216,9 @@ final class RegionShard: @unchecked Sendable {
     }
 
     /// Approximate bytes held by this region's nodes.
-    func byteCount() -> Int { nodes.reduce(0) { $0 + $1.byteCount } }
+    func byteCount() -> Int {
+        nodes.reduce(0) { $0 + $1.byteCount } + siteHistory.reduce(0) { $0 + $1.byteCount } + (regionHistory?.byteCount ?? 0)
+    }
 }
 
 /// The latency series that count for one node, as `chooseSeries` picked them.

@@ -14,6 +14,13 @@ public struct SnapshotDocument {
     public var source: String
     /// Live sources with their counters and last error (the JSON `sources` section).
     public var sources: [SourceStats] = []
+    /// When set, every entity in the JSON carries its `history` over `span` from `provider`.
+    public var history: (provider: any HistoryProvider, span: HistorySpan)?
+    private var historyCursor: HistoryCursor? {
+        get { cursorBox.cursor }
+        nonmutating set { cursorBox.cursor = newValue }
+    }
+    private let cursorBox = CursorBox()
 
     public init(snapshot: FleetSnapshot, kind: RowKind, scope: Scope = Scope(), sort: SortKey = .health,
                 reversed: Bool = false, limit: Int? = nil, source: String = "simulator") {
@@ -57,6 +64,8 @@ public struct SnapshotDocument {
     /// The versioned JSON document (docs/snapshot.schema.json).
     public func json() -> String {
         var w = JSONWriter()
+        historyCursor = history.map { HistoryCursor(provider: $0.provider, span: $0.span, at: snapshot.time, order: jsonEntities()) }
+        defer { historyCursor = nil }
         var fields: [(String, (inout JSONWriter) -> Void)] = [
             ("schema", { $0.string(Self.schema) }),
             ("generated_at", { $0.string(Self.rfc3339(snapshot.time)) }),
@@ -73,26 +82,70 @@ public struct SnapshotDocument {
                     ("last_error", { w in if let e = s.lastError { w.string(e) } else { w.raw("null") } }),
                 ])
             } }),
-            ("fleet", { Self.group(&$0, snapshot.fleet, tiers: tierCounts(snapshot.fleet)) }),
+            ("fleet", { Self.group(&$0, snapshot.fleet, tiers: tierCounts(snapshot.fleet), history: history(.fleet)) }),
             ("regions", { [regions = snapshot.regions.filter { scope.region == nil || $0.id == scope.region }] w in
-                w.array(regions) { Self.group(&$0, $1, tiers: tierCounts($1)) } }),
+                w.array(regions) { Self.group(&$0, $1, tiers: tierCounts($1), history: history(.region($1.id))) } }),
         ]
-        let nodeSite = scope.node.flatMap { n in snapshot.nodes.first { $0.id == n }?.site }
         if includesSites {
-            let sites = snapshot.sites.filter {
-                (scope.region == nil || $0.region == scope.region) && (scope.site == nil || $0.id == scope.site)
-                    && (nodeSite == nil || $0.id == nodeSite)
-            }
-            let limited = kind == .sites && limit != nil ? Array(sortedSites(sites).prefix(limit!)) : sites
-            fields.append(("sites", { w in w.array(limited) { Self.group(&$0, $1, tiers: tierCounts($1)) } }))
+            let limited = jsonSites()
+            fields.append(("sites", { w in w.array(limited) { Self.group(&$0, $1, tiers: tierCounts($1), history: history(.site($1.id))) } }))
         }
         if includesNodes {
-            var nodes = FleetTables.scopedNodes(snapshot, scope)
-            if kind == .nodes, let limit { nodes = Array(FleetTables.sortNodes(nodes, by: sort, reversed: reversed).prefix(limit)) }
-            fields.append(("nodes", { w in w.array(nodes) { Self.node(&$0, $1) } }))
+            let nodes = jsonNodes()
+            fields.append(("nodes", { w in w.array(nodes) { Self.node(&$0, $1, history: history(.node($1.id))) } }))
         }
         w.object(fields)
         return w.out + "\n"
+    }
+
+    /// One entity's history, asked for in chunks as the document is written (a whole fleet's
+    /// at once would not fit in memory).
+    private func history(_ e: HistoryEntity) -> HistorySeries? { historyCursor?.series(e) }
+
+    /// `{"step_s", "t0", "p50_ms":[…], "p99_ms":[…], "rps":[…], "err_pct":[…], "gpu_util_pct":[…],
+    /// "gpu_temp_max_c":[…], …}`, oldest step first; `null` where a step has no data.
+    static func history(_ w: inout JSONWriter, _ h: HistorySeries, group: Bool) {
+        func values(_ v: [Double]) -> (inout JSONWriter) -> Void { { w in w.array(v) { $0.number($1) } } }
+        var fields: [(String, (inout JSONWriter) -> Void)] = [
+            ("step_s", { $0.number(h.stepSeconds) }), ("t0", { $0.number(h.t0) }),
+            ("p50_ms", values(h.p50Ms)), ("p99_ms", values(h.p99Ms)), ("rps", values(h.rps)),
+            ("err_pct", values(h.errorPct)), ("gpu_util_pct", values(h.gpuUtilPct)),
+            ("gpu_temp_max_c", values(h.gpuTempMaxC)),
+        ]
+        if group {
+            for state in [HealthState.degraded, .down, .stale] {
+                fields.append((state.label.lowercased(), values(h.steps.map { $0.hasData ? Double($0.health[state]) : .nan })))
+            }
+        } else {
+            fields.append(("state", { w in w.array(h.steps) { w, s in
+                if let state = s.worst { w.string(state.label) } else { w.raw("null") }
+            } }))
+        }
+        w.object(fields)
+    }
+
+    /// The entities the JSON lists, in the order it writes them.
+    private func jsonEntities() -> [HistoryEntity] {
+        var out: [HistoryEntity] = [.fleet]
+        out += snapshot.regions.filter { scope.region == nil || $0.id == scope.region }.map { .region($0.id) }
+        if includesSites { out += jsonSites().map { .site($0.id) } }
+        if includesNodes { out += jsonNodes().map { .node($0.id) } }
+        return out
+    }
+
+    private func jsonSites() -> [GroupStatus] {
+        let nodeSite = scope.node.flatMap { n in snapshot.nodes.first { $0.id == n }?.site }
+        let sites = snapshot.sites.filter {
+            (scope.region == nil || $0.region == scope.region) && (scope.site == nil || $0.id == scope.site)
+                && (nodeSite == nil || $0.id == nodeSite)
+        }
+        return kind == .sites && limit != nil ? Array(sortedSites(sites).prefix(limit!)) : sites
+    }
+
+    private func jsonNodes() -> [NodeStatus] {
+        var nodes = FleetTables.scopedNodes(snapshot, scope)
+        if kind == .nodes, let limit { nodes = Array(FleetTables.sortNodes(nodes, by: sort, reversed: reversed).prefix(limit)) }
+        return nodes
     }
 
     private func sortedSites(_ s: [GroupStatus]) -> [GroupStatus] { FleetTables.sortGroups(s, by: sort, reversed: reversed) }
@@ -136,7 +189,7 @@ public struct SnapshotDocument {
                   ("bucket_bounded", { $0.raw(l.bucketBounded ? "true" : "false") })])
     }
 
-    static func group(_ w: inout JSONWriter, _ g: GroupStatus, tiers: [UInt64]) {
+    static func group(_ w: inout JSONWriter, _ g: GroupStatus, tiers: [UInt64], history h: HistorySeries? = nil) {
         var fields: [(String, (inout JSONWriter) -> Void)] = [
             ("id", { $0.string(g.id) }), ("name", { $0.string(g.name) }),
         ]
@@ -161,11 +214,12 @@ public struct SnapshotDocument {
             ("tier_ms", { $0.number(g.tierMs) }),
             ("age_s", { $0.number(g.ageS) }),
         ]
+        if let h { fields.append(("history", { history(&$0, h, group: true) })) }
         w.object(fields)
     }
 
-    static func node(_ w: inout JSONWriter, _ n: NodeStatus) {
-        w.object([
+    static func node(_ w: inout JSONWriter, _ n: NodeStatus, history h: HistorySeries? = nil) {
+        var fields: [(String, (inout JSONWriter) -> Void)] = [
             ("id", { $0.string(n.id) }), ("name", { $0.string(n.id) }), ("site", { $0.string(n.site) }),
             ("region", { $0.string(n.region) }), ("health", { $0.string(n.health.label) }),
             ("reason", { $0.string(n.reason) }), ("tier_ms", { $0.number(n.tierMs) }),
@@ -195,7 +249,9 @@ public struct SnapshotDocument {
                     ("age_s", { $0.number(g.ageS) }), ("source", { $0.string(g.source) }),
                 ])
             } }),
-        ])
+        ]
+        if let h { fields.append(("history", { history(&$0, h, group: false) })) }
+        w.object(fields)
     }
 
     // MARK: CSV
@@ -253,3 +309,29 @@ public struct SnapshotDocument {
         return f.string(from: Date(timeIntervalSince1970: t))
     }
 }
+
+/// Reads histories a chunk of entities at a time, in the order a document writes them.
+final class HistoryCursor {
+    let provider: any HistoryProvider
+    let span: HistorySpan
+    let time: Double
+    let order: [HistoryEntity]
+    private var position: [HistoryEntity: Int] = [:]
+    private var cache: [HistoryEntity: HistorySeries] = [:]
+    static let chunk = 256
+
+    init(provider: any HistoryProvider, span: HistorySpan, at time: Double, order: [HistoryEntity]) {
+        self.provider = provider; self.span = span; self.time = time; self.order = order
+        for (i, e) in order.enumerated() where position[e] == nil { position[e] = i }
+    }
+
+    func series(_ e: HistoryEntity) -> HistorySeries? {
+        if let s = cache[e] { return s }
+        let start = position[e] ?? 0
+        let ids = position[e] == nil ? [e] : Array(order[start..<min(order.count, start + Self.chunk)])
+        cache = provider.history(of: ids, span: span, at: time)
+        return cache[e]
+    }
+}
+
+final class CursorBox { var cursor: HistoryCursor? }

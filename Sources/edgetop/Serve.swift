@@ -51,7 +51,7 @@ struct Serve: ParsableCommand {
         let label = source.sourceLabel
         let sourceStats: @Sendable () -> [SourceStats] = { [live] in live?.stats ?? [] }
         let server = HTTPServer(host: host, port: port) { request in
-            Serve.handle(request, snapshot: pump.current().snapshot, sources: sourceStats(), label: label)
+            Serve.handle(request, snapshot: pump.current().snapshot, sources: sourceStats(), label: label, history: collector)
         }
         do { try server.start() } catch { throw UserError(description: "\(error)") }
         FileHandle.standardError.write(Data("edgetop: serving \(label) on http://\(host):\(server.port)/metrics\n".utf8))
@@ -67,7 +67,8 @@ struct Serve: ParsableCommand {
         live?.stop()
     }
 
-    static func handle(_ r: HTTPRequest, snapshot: FleetSnapshot?, sources: [SourceStats], label: String) -> HTTPResponse {
+    static func handle(_ r: HTTPRequest, snapshot: FleetSnapshot?, sources: [SourceStats], label: String,
+                       history: (any HistoryProvider)? = nil) -> HTTPResponse {
         guard r.method == "GET" || r.method == "HEAD" else { return HTTPResponse(status: 405, text: "use GET") }
         switch r.path {
         case "/healthz":
@@ -80,14 +81,15 @@ struct Serve: ParsableCommand {
                                 body: Array(text.utf8))
         case "/api/v1/snapshot":
             guard let snapshot else { return HTTPResponse(status: 503, text: "no snapshot yet") }
-            return snapshotResponse(r.query, snapshot: snapshot, sources: sources, label: label)
+            return snapshotResponse(r.query, snapshot: snapshot, sources: sources, label: label, history: history)
         default:
             return HTTPResponse(status: 404, text: "not found: try /metrics, /api/v1/snapshot or /healthz")
         }
     }
 
-    static func snapshotResponse(_ q: [String: String], snapshot: FleetSnapshot, sources: [SourceStats], label: String) -> HTTPResponse {
-        let known: Set<String> = ["view", "region", "site", "node", "sort", "reverse", "limit", "format"]
+    static func snapshotResponse(_ q: [String: String], snapshot: FleetSnapshot, sources: [SourceStats], label: String,
+                                 history: (any HistoryProvider)? = nil) -> HTTPResponse {
+        let known: Set<String> = ["view", "region", "site", "node", "sort", "reverse", "limit", "format", "history"]
         if let unknown = q.keys.first(where: { !known.contains($0) }) {
             return HTTPResponse(status: 400, text: "unknown parameter \"\(unknown)\" (\(known.sorted().joined(separator: ", ")))")
         }
@@ -109,6 +111,13 @@ struct Serve: ParsableCommand {
         var doc = SnapshotDocument(snapshot: snapshot, kind: view, scope: scope, sort: sort,
                                    reversed: ["1", "true", ""].contains(q["reverse"] ?? "false"), limit: limit, source: label)
         doc.sources = sources
+        if let h = q["history"] {
+            guard let span = HistorySpan(rawValue: h) else {
+                return HTTPResponse(status: 400, text: "history must be one of \(HistorySpan.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard let history else { return HTTPResponse(status: 400, text: "this source keeps no history") }
+            doc.history = (history, span)
+        }
         switch q["format"] ?? "json" {
         case "json": return .json(200, doc.json())
         case "csv": return HTTPResponse(status: 200, contentType: "text/csv; charset=utf-8", body: Array(doc.csv().utf8))

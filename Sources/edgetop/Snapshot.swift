@@ -6,6 +6,7 @@ import Foundation
 
 extension RowKind: ExpressibleByArgument {}
 extension SortKey: ExpressibleByArgument {}
+extension HistorySpan: ExpressibleByArgument {}
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case table, json, csv, prometheus }
 
@@ -53,6 +54,9 @@ struct Snapshot: ParsableCommand {
     @Option(help: "Table width in columns (default: the terminal's, or 80 in a pipe).")
     var width: Int?
 
+    @Option(help: "Add each entity's history to the JSON: 15m (1 s steps), 1h or 24h (1 min steps).")
+    var history: HistorySpan?
+
     @Option(name: .customLong("check"), help: "Fail (exit 1) unless this holds, e.g. 'p99<500ms', 'down==0', 'stale<=5'. Repeatable.")
     var checks: [String] = []
 
@@ -70,6 +74,7 @@ struct Snapshot: ParsableCommand {
         let time: Double
         var sourceStats: [SourceStats] = []
         var queried: FleetSnapshot?
+        var historyProvider: (any HistoryProvider)?
         if let q = try source.querySource() {
             let now = Date().timeIntervalSince1970
             let (snap, problems) = SourceOptions.blockingSnapshot(q, at: now)
@@ -79,6 +84,7 @@ struct Snapshot: ParsableCommand {
                 throw UserError(description: "\(q.client.base.absoluteString): \(problems[0])")
             }
             queried = snap
+            historyProvider = q
             sourceStats = [q.sourceStats()]
             time = now
         } else if let path = source.replay {
@@ -105,6 +111,10 @@ struct Snapshot: ParsableCommand {
         var doc = SnapshotDocument(snapshot: snap, kind: view, scope: scope, sort: sort, reversed: reverse,
                                    limit: limit, source: source.sourceLabel)
         doc.sources = sourceStats
+        if let history {
+            guard format == .json else { throw UserError(description: "--history is for --format json") }
+            doc.history = (historyProvider ?? collector, history)
+        }
         let output: String
         switch format {
         case .table:

@@ -194,6 +194,18 @@ struct QueryBackendTests {
         #expect(!latencies.isEmpty)
         #expect(latencies.allSatisfy { $0["bucket_bounded"] as? Bool == true })
 
+        // History through query_range: the same JSON shape, at the backend's coarser step.
+        let h = spawn(edgetopBinary(), ["snapshot", "--prometheus", "http://127.0.0.1:\(promPort)", "--format", "json",
+                                        "--history", "15m"])
+        #expect(h.status == 0, "\(h.stderr)")
+        let hist = try #require(try JSONSerialization.jsonObject(with: Data(h.stdout.utf8)) as? [String: Any])
+        let fleetHistory = try #require((hist["fleet"] as? [String: Any])?["history"] as? [String: Any])
+        #expect(fleetHistory["step_s"] as? Double == 15)
+        #expect((fleetHistory["p99_ms"] as? [Any])?.count == 60)
+        let ocHistory = ((hist["regions"] as? [[String: Any]]) ?? []).first { $0["id"] as? String == "OC" }?["history"] as? [String: Any]
+        let healthyNow = (ocHistory?["rps"] as? [Any])?.last as? Double
+        #expect(healthyNow.map { $0 > 0 } == true, "OC's newest step has traffic: \(String(describing: ocHistory))")
+
         // A dead API is one clear line and exit 2.
         let dead = spawn(edgetopBinary(), ["snapshot", "--prometheus", "http://127.0.0.1:\(promPort + 1)", "--format", "json"])
         #expect(dead.status == 2)

@@ -18,6 +18,7 @@ public final class PrometheusQuerySource: @unchecked Sendable {
     public let window: Double
     private let config: CollectorConfig
     private let http = HTTPClient()
+    var httpClient: HTTPClient { http }
 
     deinit { http.shutdown() }
     private let lock = NSLock()
@@ -180,7 +181,7 @@ public final class PrometheusQuerySource: @unchecked Sendable {
         return (snap, problems)
     }
 
-    private func record(samples: Int, problems: [String]) {
+    func record(samples: Int, problems: [String]) {
         lock.withLock {
             stats.reads += 1
             stats.samples += UInt64(samples)

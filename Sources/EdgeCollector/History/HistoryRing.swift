@@ -1,0 +1,171 @@
+import EdgeCore
+import Foundation
+
+/// A fixed-size ring of packed history steps for one entity, allocated once (`calloc`, so pages
+/// are only touched as steps arrive) and never grown. Steps are addressed by their absolute
+/// index (`floor(time / stepSeconds)`); a step is stored at `index mod capacity`, and slots the
+/// ring skipped over (no step closed there) read back as no data.
+///
+/// Layout of a step: node rings (`wide == false`, 13 bytes) keep 16-bit request and error
+/// counts (saturating) and the node's state; group rings (24 bytes) keep 32-bit counts and
+/// 16-bit counts per health state.
+final class HistoryRing {
+    let capacity: Int
+    let wide: Bool
+    private let stride: Int
+    private let storage: UnsafeMutableRawPointer
+    /// Absolute index of the newest step written; Int.min before the first.
+    private(set) var newest = Int.min
+
+    static func stride(wide: Bool) -> Int { wide ? 24 : 13 }
+
+    init(capacity: Int, wide: Bool) {
+        self.capacity = max(1, capacity)
+        self.wide = wide
+        stride = Self.stride(wide: wide)
+        storage = calloc(self.capacity, stride)!
+    }
+
+    deinit { free(storage) }
+
+    var byteCount: Int { capacity * stride + 48 }
+
+    /// Writes step `index`. A newer step clears the slots it skipped; an older one still inside
+    /// the ring overwrites its slot (a late contribution); one older than the ring is dropped.
+    func write(_ index: Int, _ step: HistoryStep) {
+        if newest == Int.min || index > newest {
+            if newest != Int.min {
+                let skipped = min(index - newest - 1, capacity)
+                var k = newest + 1
+                for _ in 0..<max(0, skipped) { clear(slot(k)); k += 1 }
+            }
+            newest = index
+        } else if index <= newest - capacity {
+            return
+        }
+        store(step, at: slot(index))
+    }
+
+    /// Steps `end - count + 1 ... end`, oldest first.
+    func read(end: Int, count: Int) -> [HistoryStep] {
+        var out = [HistoryStep]()
+        out.reserveCapacity(count)
+        for k in (end - count + 1)...end {
+            if newest == Int.min || k > newest || k <= newest - capacity { out.append(.empty) } else { out.append(load(slot(k))) }
+        }
+        return out
+    }
+
+    /// The step at `index`, if the ring still holds it.
+    func step(_ index: Int) -> HistoryStep { read(end: index, count: 1)[0] }
+
+    @inline(__always) private func slot(_ k: Int) -> Int { ((k % capacity) + capacity) % capacity }
+
+    private func clear(_ s: Int) { (storage + s * stride).initializeMemory(as: UInt8.self, repeating: 0, count: stride) }
+
+    private func store(_ h: HistoryStep, at s: Int) {
+        let p = storage + s * stride
+        let gauges = (HistoryCodec.encodeGauge(h.gpuUtilMean), HistoryCodec.encodeGauge(h.gpuUtilMax),
+                      HistoryCodec.encodeGauge(h.gpuTempMean), HistoryCodec.encodeGauge(h.gpuTempMax))
+        if wide {
+            p.storeBytes(of: UInt32(clamping: h.count), toByteOffset: 0, as: UInt32.self)
+            p.storeBytes(of: UInt32(clamping: h.errors), toByteOffset: 4, as: UInt32.self)
+            p.storeBytes(of: HistoryCodec.encodeMs(h.p50), toByteOffset: 8, as: UInt16.self)
+            p.storeBytes(of: HistoryCodec.encodeMs(h.p99), toByteOffset: 10, as: UInt16.self)
+            p.storeBytes(of: gauges.0, toByteOffset: 12, as: UInt8.self)
+            p.storeBytes(of: gauges.1, toByteOffset: 13, as: UInt8.self)
+            p.storeBytes(of: gauges.2, toByteOffset: 14, as: UInt8.self)
+            p.storeBytes(of: gauges.3, toByteOffset: 15, as: UInt8.self)
+            p.storeBytes(of: UInt16(clamping: h.health.healthy), toByteOffset: 16, as: UInt16.self)
+            p.storeBytes(of: UInt16(clamping: h.health.degraded), toByteOffset: 18, as: UInt16.self)
+            p.storeBytes(of: UInt16(clamping: h.health.down), toByteOffset: 20, as: UInt16.self)
+            p.storeBytes(of: UInt16(clamping: h.health.stale), toByteOffset: 22, as: UInt16.self)
+        } else {
+            p.storeBytes(of: UInt16(clamping: h.count), toByteOffset: 0, as: UInt16.self)
+            p.storeBytes(of: UInt16(clamping: h.errors), toByteOffset: 2, as: UInt16.self)
+            p.storeBytes(of: HistoryCodec.encodeMs(h.p50), toByteOffset: 4, as: UInt16.self)
+            p.storeBytes(of: HistoryCodec.encodeMs(h.p99), toByteOffset: 6, as: UInt16.self)
+            p.storeBytes(of: gauges.0, toByteOffset: 8, as: UInt8.self)
+            p.storeBytes(of: gauges.1, toByteOffset: 9, as: UInt8.self)
+            p.storeBytes(of: gauges.2, toByteOffset: 10, as: UInt8.self)
+            p.storeBytes(of: gauges.3, toByteOffset: 11, as: UInt8.self)
+            // 0: no data; 1 + HealthState.rawValue otherwise.
+            let state = h.worst.map { UInt8($0.rawValue + 1) } ?? 0
+            p.storeBytes(of: state, toByteOffset: 12, as: UInt8.self)
+        }
+    }
+
+    private func load(_ s: Int) -> HistoryStep {
+        let p = UnsafeRawPointer(storage + s * stride)
+        var h = HistoryStep()
+        if wide {
+            h.health = HealthCounts(healthy: Int(p.loadUnaligned(fromByteOffset: 16, as: UInt16.self)),
+                                    degraded: Int(p.loadUnaligned(fromByteOffset: 18, as: UInt16.self)),
+                                    down: Int(p.loadUnaligned(fromByteOffset: 20, as: UInt16.self)),
+                                    stale: Int(p.loadUnaligned(fromByteOffset: 22, as: UInt16.self)))
+            guard h.health.total > 0 else { return .empty }
+            h.count = UInt64(p.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
+            h.errors = UInt64(p.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+            h.p50 = HistoryCodec.decodeMs(p.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
+            h.p99 = HistoryCodec.decodeMs(p.loadUnaligned(fromByteOffset: 10, as: UInt16.self))
+            h.gpuUtilMean = HistoryCodec.decodeGauge(p.load(fromByteOffset: 12, as: UInt8.self))
+            h.gpuUtilMax = HistoryCodec.decodeGauge(p.load(fromByteOffset: 13, as: UInt8.self))
+            h.gpuTempMean = HistoryCodec.decodeGauge(p.load(fromByteOffset: 14, as: UInt8.self))
+            h.gpuTempMax = HistoryCodec.decodeGauge(p.load(fromByteOffset: 15, as: UInt8.self))
+        } else {
+            let state = p.load(fromByteOffset: 12, as: UInt8.self)
+            guard state != 0, let s = HealthState(rawValue: Int(state) - 1) else { return .empty }
+            h.health.add(s)
+            h.count = UInt64(p.loadUnaligned(fromByteOffset: 0, as: UInt16.self))
+            h.errors = UInt64(p.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
+            h.p50 = HistoryCodec.decodeMs(p.loadUnaligned(fromByteOffset: 4, as: UInt16.self))
+            h.p99 = HistoryCodec.decodeMs(p.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
+            h.gpuUtilMean = HistoryCodec.decodeGauge(p.load(fromByteOffset: 8, as: UInt8.self))
+            h.gpuUtilMax = HistoryCodec.decodeGauge(p.load(fromByteOffset: 9, as: UInt8.self))
+            h.gpuTempMean = HistoryCodec.decodeGauge(p.load(fromByteOffset: 10, as: UInt8.self))
+            h.gpuTempMax = HistoryCodec.decodeGauge(p.load(fromByteOffset: 11, as: UInt8.self))
+        }
+        h.hasData = true
+        return h
+    }
+}
+
+/// An entity's two rings: 1 s steps and 1 min steps.
+final class HistoryRings {
+    let short: HistoryRing
+    let long: HistoryRing
+
+    init(config: HistoryConfig, wide: Bool) {
+        short = HistoryRing(capacity: config.shortSteps, wide: wide)
+        long = HistoryRing(capacity: config.longSteps, wide: wide)
+    }
+
+    var byteCount: Int { short.byteCount + long.byteCount }
+
+    /// The series over `span` ending with the step that contains `now - stepSeconds` (the last
+    /// closed step).
+    func series(_ span: HistorySpan, at now: Double) -> HistorySeries {
+        let ring = span == .m15 ? short : long
+        let end = Int((now / span.stepSeconds).rounded(.down)) - 1
+        let n = min(span.steps, ring.capacity)
+        return HistorySeries(stepSeconds: span.stepSeconds, t0: Double(end - n + 1) * span.stepSeconds,
+                             steps: ring.read(end: end, count: n))
+    }
+}
+
+/// How much history the collector keeps: `shortSteps` of 1 s and `longSteps` of 1 min per
+/// entity (defaults: 15 min and 24 h). Zero turns history off.
+public struct HistoryConfig: Sendable, Equatable {
+    public var shortSteps: Int
+    public var longSteps: Int
+    public init(shortSteps: Int = 900, longSteps: Int = 1440) {
+        self.shortSteps = max(0, shortSteps); self.longSteps = max(0, longSteps)
+    }
+    public static let off = HistoryConfig(shortSteps: 0, longSteps: 0)
+    public var enabled: Bool { shortSteps > 0 || longSteps > 0 }
+
+    /// Bytes one node's rings take (for the bench and the README).
+    public var bytesPerNode: Int { (shortSteps + longSteps) * HistoryRing.stride(wide: false) }
+    /// Bytes one site's, region's or the fleet's rings take.
+    public var bytesPerGroup: Int { (shortSteps + longSteps) * HistoryRing.stride(wide: true) }
+}

@@ -1,0 +1,169 @@
+import EdgeCore
+
+/// History steps: when the shard's time passes a whole second, the step that ended is closed —
+/// each node's figures for it are written to the node's 1 s ring and merged up into its site,
+/// its region and the fleet; at each whole minute the minute's histograms (merged from its
+/// steps, never from their p99s) fill the 1 min rings. All on the shard's queue.
+extension RegionShard {
+    /// Closes every step before the one holding `time`; on `queue`.
+    func stepTo(_ time: Double) {
+        guard time.isFinite else { return }
+        let k = Int(time.rounded(.down))
+        guard openStep != Int.min else {
+            openStep = k
+            nextStepBoundary = Double(k + 1)
+            return
+        }
+        guard k > openStep else { return }
+        closeStep(openStep)
+        var next = openStep + 1
+        // After a long silence, only the steps the short ring can still hold are walked; the
+        // minute the data was in is closed first.
+        let keep = max(config.history.shortSteps, 1)
+        if k - next > keep {
+            if (openStep + 1) % 60 != 0 { closeMinute(Self.minute(of: openStep)) }
+            next = k - keep
+            if next % 60 != 0 { resetMinutes() }  // the minute now starting mid-way has no past
+        }
+        while next < k { closeStep(next); next += 1 }
+        openStep = k
+        nextStepBoundary = Double(k + 1)
+    }
+
+    static func minute(of step: Int) -> Int { Int((Double(step) / 60).rounded(.down)) }
+
+    /// Closes step `j` (the second `[j, j+1)`).
+    func closeStep(_ j: Int) {
+        let sub = Int((Double(j) / config.subWindowSeconds).rounded(.down))
+        let history = config.history.enabled
+        let now = Double(j + 1)
+        scratchRegion.reset()
+        var region = StepTotals()
+        for (siteSlot, site) in sites.enumerated() {
+            scratchSite.reset()
+            var siteTotals = StepTotals()
+            for slot in site.nodeSlots {
+                let n = nodes[slot]
+                var totals = StepTotals()
+                scratchNode.reset()
+                chooseStepSeries(n, totals: &totals, now: now)
+                for s in n.series { s.fold(into: sub) }
+                guard history, let rings = n.history else { continue }
+                let q = scratchNode.stepQuantiles()
+                totals.addGauges(of: n, now: now, staleAfter: config.staleAfterSeconds)
+                n.minute.merge(scratchNode)
+                let state = nodeStepState(n, totals: totals, now: now)
+                totals.health.add(state)
+                rings.short.write(j, totals.step(p50: q.p50, p99: q.p99))
+                n.minuteWorst = max(n.minuteWorst ?? state, state)
+                var forMinute = totals
+                forMinute.health = HealthCounts()
+                n.minuteTotals.add(forMinute)
+                scratchSite.merge(scratchNode)
+                siteTotals.add(totals)
+            }
+            guard history else { continue }
+            let q = scratchSite.stepQuantiles()
+            siteHistory[siteSlot].short.write(j, siteTotals.step(p50: q.p50, p99: q.p99))
+            scratchRegion.merge(scratchSite)
+            region.add(siteTotals)
+        }
+        guard history else { return }
+        let q = scratchRegion.stepQuantiles()
+        regionHistory?.short.write(j, region.step(p50: q.p50, p99: q.p99))
+        fleetHistory?.contribute(step: j, long: false, histogram: scratchRegion.compacted(), totals: region)
+        if (j + 1) % 60 == 0 { closeMinute(Self.minute(of: j)) }
+    }
+
+    /// Merges into `scratchNode` the series whose step counts for node `n`: per service, the
+    /// most exact that has data (as `chooseSeries` does for the window), and adds its counts.
+    private func chooseStepSeries(_ n: NodeState, totals: inout StepTotals, now: Double) {
+        if n.series.count == 1 {
+            let s = n.series[0]
+            guard s.stepHasData else { return }
+            scratchNode.merge(s.step)
+            totals.count &+= s.step.totalCount
+            totals.errors &+= s.errorsStep
+            return
+        }
+        var best: [String: (rank: (Int, Int, Int), series: LatencySeries)] = [:]
+        for s in n.series where s.stepHasData {
+            let info = Self.info(of: s.source, in: sources)
+            let rank = (s.bucketBoundedUntil >= now ? 1 : 0, info.kind.preference, Int(s.source))
+            if let b = best[info.service], b.rank <= rank { continue }
+            best[info.service] = (rank, s)
+        }
+        for (_, b) in best {
+            scratchNode.merge(b.series.step)
+            totals.count &+= b.series.step.totalCount
+            totals.errors &+= b.series.errorsStep
+        }
+    }
+
+    /// The node's state at the end of a step: errors over the step, latency over the minute so
+    /// far once it holds enough requests (until then the last verdict stands).
+    private func nodeStepState(_ n: NodeState, totals: StepTotals, now: Double) -> HealthState {
+        let outcomes = Double(totals.count) + Double(totals.errors)
+        let errorRatio = outcomes > 0 ? Double(totals.errors) / outcomes : 0
+        var latency = LatencySummary.empty
+        if n.minute.totalCount >= config.minSamplesForTier {
+            latency = n.minute.summary()
+            n.slowVerdict = latency.p99 > n.placement.tierMs
+        } else if n.slowVerdict {
+            latency = LatencySummary(count: config.minSamplesForTier, p50: .nan, p90: .nan, p99: .infinity,
+                                     min: .nan, max: .nan, mean: .nan)
+        }
+        return HealthRules.stepState(node: n, now: now, errorRatio: errorRatio, latency: latency, config: config)
+    }
+
+    /// Closes minute `m`: each node's minute histogram (its steps merged) fills its 1 min ring
+    /// and merges into its site's, region's and the fleet's.
+    func closeMinute(_ m: Int) {
+        guard config.history.enabled else { return }
+        scratchRegion.reset()
+        var region = StepTotals()
+        for (siteSlot, site) in sites.enumerated() {
+            scratchSite.reset()
+            var siteTotals = StepTotals()
+            for slot in site.nodeSlots {
+                let n = nodes[slot]
+                guard let rings = n.history, let worst = n.minuteWorst else { continue }
+                var totals = n.minuteTotals
+                totals.health.add(worst)
+                let q = n.minute.stepQuantiles()
+                rings.long.write(m, totals.step(p50: q.p50, p99: q.p99))
+                scratchSite.merge(n.minute)
+                siteTotals.add(totals)
+                n.minute.reset(); n.minuteTotals = StepTotals(); n.minuteWorst = nil
+            }
+            guard siteTotals.health.total > 0 else { continue }
+            let q = scratchSite.stepQuantiles()
+            siteHistory[siteSlot].long.write(m, siteTotals.step(p50: q.p50, p99: q.p99))
+            scratchRegion.merge(scratchSite)
+            region.add(siteTotals)
+        }
+        guard region.health.total > 0 else { return }
+        let q = scratchRegion.stepQuantiles()
+        regionHistory?.long.write(m, region.step(p50: q.p50, p99: q.p99))
+        fleetHistory?.contribute(step: m, long: true, histogram: scratchRegion.compacted(), totals: region)
+    }
+
+    private func resetMinutes() {
+        for n in nodes { n.minute.reset(); n.minuteTotals = StepTotals(); n.minuteWorst = nil }
+    }
+
+    /// Histories of this shard's entities; on `queue`. Closes the steps before `now` first.
+    func history(nodes slots: [(HistoryEntity, Int32)], sites ids: [(HistoryEntity, String)], region: HistoryEntity?,
+                 span: HistorySpan, at now: Double) -> [(HistoryEntity, HistorySeries)] {
+        stepTo(now)
+        var out: [(HistoryEntity, HistorySeries)] = []
+        if let e = region, let r = regionHistory { out.append((e, r.series(span, at: now))) }
+        for (e, id) in ids {
+            if let s = siteSlotByID[id], s < siteHistory.count { out.append((e, siteHistory[s].series(span, at: now))) }
+        }
+        for (e, slot) in slots where slot >= 0 && Int(slot) < nodes.count {
+            if let r = nodes[Int(slot)].history { out.append((e, r.series(span, at: now))) }
+        }
+        return out
+    }
+}

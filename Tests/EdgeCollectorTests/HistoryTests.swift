@@ -1,0 +1,128 @@
+import EdgeCollector
+import EdgeCore
+import EdgeTestSupport
+import Testing
+
+@Suite("History rings")
+struct HistoryTests {
+    let t0 = 1_764_230_400.0  // a whole minute
+
+    /// The p99 (and p50) a ring must hold for `values`: our histogram's quantile, as packed.
+    func expected(_ values: [Double]) -> (p50: Double, p99: Double) {
+        var h = RollupHistogram()
+        for v in values { h.record(v) }
+        let s = h.summary()
+        return (HistoryCodec.round(s.p50), HistoryCodec.round(s.p99))
+    }
+
+    @Test("each 1 s step holds the p99 of that step's samples at node, site, region and fleet (merged, not averaged)")
+    func stepQuantilesAreTheStepsOwn() throws {
+        let c = Collector(config: CollectorConfig(history: HistoryConfig(shortSteps: 30, longSteps: 10)))
+        let layout = [("r1", "s1", "a"), ("r1", "s1", "b"), ("r2", "s2", "c")]
+        let refs = c.register(layout.map { placement($0.2, site: $0.1, region: $0.0) })
+        var rng = SeededGenerator(seed: 3)
+        var byStep: [String: [Int: [Double]]] = [:]
+        var batch: [Sample] = []
+        for second in 0..<5 {
+            for (i, ref) in refs.enumerated() {
+                // Nodes differ tenfold in speed and volume, so a mean of p99s would be far off.
+                let scale = [4.0, 40, 400][i] * Double(second + 1)
+                for k in 0..<(50 * (i + 1)) {
+                    let v = scale * Double.random(in: 0.5...2, using: &rng)
+                    batch.append(Sample(node: ref, time: t0 + Double(second) + Double(k) / 1000, metric: .latencyMs, value: v))
+                    for key in [layout[i].2, layout[i].1, layout[i].0, "fleet"] { byStep[key, default: [:]][second, default: []].append(v) }
+                }
+            }
+        }
+        c.ingest(batch)
+        c.drain()
+        let entities: [(String, HistoryEntity)] = [("a", .node("a")), ("b", .node("b")), ("c", .node("c")),
+                                                   ("s1", .site("s1")), ("r1", .region("r1")), ("r2", .region("r2")), ("fleet", .fleet)]
+        let got = c.history(of: entities.map(\.1), span: .m15, at: t0 + 6)
+        for (key, entity) in entities {
+            let series = try #require(got[entity], "\(key) has a history")
+            #expect(series.stepSeconds == 1)
+            #expect(series.t0 + Double(series.steps.count) == t0 + 6, "\(key): the last closed step ends at the read time")
+            let last5 = Array(series.steps.suffix(6))
+            for second in 0..<5 {
+                let values = byStep[key]![second]!
+                let step = last5[second]
+                let want = expected(values)
+                #expect(step.count == UInt64(values.count), "\(key) step \(second) count")
+                #expect(step.p99 == want.p99, "\(key) step \(second) p99")
+                #expect(step.p50 == want.p50, "\(key) step \(second) p50")
+                let exact = exactQuantile(values.sorted(), 0.99)
+                #expect(relativeError(step.p99, exact) <= 0.01, "\(key) step \(second) p99 within 1 % of exact")
+            }
+            #expect(last5[5].hasData && last5[5].count == 0 && last5[5].p99.isNaN, "\(key): a quiet step is zero requests, not a gap")
+            #expect(!series.steps[0].hasData, "\(key): before the first sample there is no data")
+        }
+        // Each step judges its nodes at its own end; all three are counted in every step.
+        let fleet = try #require(got[.fleet])
+        #expect(fleet.steps.suffix(6).prefix(5).allSatisfy { $0.health.total == 3 })
+    }
+
+    @Test("1 min steps merge the minute's samples (not the 1 s p99s); rings wrap and memory stays fixed once full")
+    func minuteStepsAndFixedMemory() throws {
+        let c = Collector(config: CollectorConfig(history: HistoryConfig(shortSteps: 20, longSteps: 3)))
+        let ref = c.register(placement("a"))
+        var rng = SeededGenerator(seed: 9)
+        var minuteValues: [Int: [Double]] = [:]
+        var bytesAfterFill = 0
+        for second in 0..<(6 * 60) {
+            // One slow burst per minute: a mean of per-second p99s would smear it.
+            let slow = second % 60 == 30
+            var batch: [Sample] = []
+            for k in 0..<(slow ? 200 : 20) {
+                let v = (slow ? 900.0 : 10) * Double.random(in: 0.8...1.2, using: &rng)
+                batch.append(Sample(node: ref, time: t0 + Double(second) + Double(k) / 1000, metric: .latencyMs, value: v))
+                minuteValues[second / 60, default: []].append(v)
+            }
+            c.ingest(batch)
+            if second == 4 * 60 { c.drain(); bytesAfterFill = c.stateBytes() }
+        }
+        c.drain()
+        let now = t0 + 6 * 60
+        let long = try #require(c.history(of: [.node("a")], span: .h24, at: now)[.node("a")])
+        #expect(long.stepSeconds == 60)
+        #expect(long.steps.count == 3, "the ring holds its capacity, no more")
+        #expect(long.t0 == t0 + 3 * 60)
+        for (i, step) in long.steps.enumerated() {
+            let values = minuteValues[3 + i]!
+            let want = expected(values)
+            #expect(step.count == UInt64(values.count))
+            #expect(step.p99 == want.p99, "minute \(3 + i) p99 is the minute's own")
+        }
+        let short = try #require(c.history(of: [.node("a")], span: .m15, at: now)[.node("a")])
+        #expect(short.steps.count == 20)
+        #expect(short.steps.allSatisfy { $0.hasData })
+        #expect(c.stateBytes() == bytesAfterFill, "no growth after the rings filled")
+    }
+
+    @Test("a node that goes silent is recorded STALE step by step; old requests leave the ring")
+    func silenceIsRecorded() throws {
+        let c = Collector(config: CollectorConfig(intervalSeconds: 1, history: HistoryConfig(shortSteps: 30, longSteps: 5)))
+        let ref = c.register(placement("a"))
+        c.ingest((0..<3).map { Sample(node: ref, time: t0 + Double($0), metric: .latencyMs, value: 20) })
+        // Snapshots once a second, as the live view takes them, close the silent steps.
+        for s in 3...10 { _ = c.snapshot(at: t0 + Double(s)) }
+        let h = c.history(of: [.node("a"), .site("s1")], span: .m15, at: t0 + 10)
+        let node = Array(h[.node("a")]!.steps.suffix(10))
+        #expect(node[0].worst == .healthy && node[0].count == 1)
+        #expect(node[3].count == 0 && node[3].worst == .healthy, "silent for 1 s: still healthy")
+        #expect(node[9].worst == .stale, "silent past three intervals: STALE")
+        #expect(h[.site("s1")]!.steps.last!.health.stale == 1)
+        // A much later read: the requests have left the 1 s ring; the node is STALE throughout.
+        let later = try #require(c.history(of: [.node("a")], span: .m15, at: t0 + 4000)[.node("a")])
+        #expect(later.steps.suffix(30).allSatisfy { $0.worst == .stale && $0.count == 0 })
+    }
+
+    @Test("history off keeps no rings and answers nothing")
+    func historyOff() {
+        let c = Collector(config: CollectorConfig(history: .off))
+        let ref = c.register(placement("a"))
+        c.ingest([Sample(node: ref, time: t0, metric: .latencyMs, value: 5)])
+        #expect(c.history(of: [.node("a"), .fleet], span: .m15, at: t0 + 5).isEmpty)
+        #expect(c.snapshot(at: t0 + 1).nodes[0].latency.count == 1, "the window still counts")
+    }
+}
