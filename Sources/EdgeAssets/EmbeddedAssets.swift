@@ -23,6 +23,13 @@ sortReverse S
 pause       space
 faster      +
 slower      -
+changes     d
+mark        m
+chartSpan   w
+charts      c
+stepForward .
+seekBack    [
+seekForward ]
 help        ? f1
 quit        q ctrl-c
 """####,

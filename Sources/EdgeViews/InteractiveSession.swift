@@ -11,8 +11,40 @@ public final class SnapshotPump: @unchecked Sendable {
     private var latest: FleetSnapshot?
     private var sequence = 0
     private var inFlight = false
+    /// Where histories come from (nil: none), what the screen wants of them, and the last read.
+    public var historyProvider: (any HistoryProvider)?
+    private var wanted: (entities: [HistoryEntity], span: HistorySpan) = ([], .m15)
+    private var histories: (short: [HistoryEntity: HistorySeries], chart: [HistoryEntity: HistorySeries]) = ([:], [:])
 
     public init(make: @escaping @Sendable () -> FleetSnapshot) { self.make = make }
+
+    /// Says which entities' histories the next snapshot should bring (what is on screen).
+    /// Returns true when that changed.
+    @discardableResult
+    public func want(_ entities: [HistoryEntity], span: HistorySpan) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        if wanted.entities == entities && wanted.span == span { return false }
+        wanted = (entities, span)
+        return true
+    }
+
+    /// The histories read with the newest snapshot: 15 min for everything wanted, and the
+    /// chart span's when it is longer.
+    public func currentHistory() -> (short: [HistoryEntity: HistorySeries], chart: [HistoryEntity: HistorySeries]) {
+        lock.lock(); defer { lock.unlock() }
+        return histories
+    }
+
+    private func readHistory(at time: Double) {
+        lock.lock()
+        let (entities, span) = wanted
+        let provider = historyProvider
+        lock.unlock()
+        guard let provider, !entities.isEmpty else { return }
+        let short = provider.history(of: entities, span: .m15, at: time)
+        let chart = span == .m15 ? [:] : provider.history(of: entities, span: span, at: time)
+        lock.lock(); histories = (short, chart); lock.unlock()
+    }
 
     /// Starts a snapshot unless one is already being made.
     public func request() {
@@ -22,6 +54,7 @@ public final class SnapshotPump: @unchecked Sendable {
         lock.unlock()
         queue.async { [self] in
             let s = make()
+            readHistory(at: s.time)
             lock.lock()
             latest = s
             sequence += 1
@@ -56,6 +89,8 @@ public final class InteractiveSession {
     private var shownSequence = 0
     private var lastSamples: (count: UInt64, time: Double)?
     private var lastGrid: CellGrid?
+    private var autoMark = false
+    private var firstTime: Double?
     /// Called after each frame is drawn (the first-frame timing uses it).
     public var onFrame: (CellGrid) -> Void = { _ in }
 
@@ -92,6 +127,9 @@ public final class InteractiveSession {
             if seq != shownSequence, let snap, !state.paused {
                 shownSequence = seq
                 adopt(snap)
+                let h = pump.currentHistory()
+                state.history = h.short
+                state.chartHistory = h.chart
                 dirty = true
             }
             if dirty {
@@ -99,12 +137,16 @@ public final class InteractiveSession {
                 let grid = Screen.render(&state, width: w, height: h)
                 terminal.draw(grid)
                 lastGrid = grid
+                // A new screen (a drill, another span) fetches its histories at once.
+                if pump.want(state.wantedHistory, span: state.chartSpan) && !state.paused { pump.request() }
                 onFrame(grid)
                 dirty = false
             }
             if let key = terminal.readKey(timeoutMs: 100) {
                 let wasPaused = state.paused
+                let markBefore = state.mark?.id
                 state = state.handle(key)
+                if state.mark?.id != markBefore { autoMark = false }
                 dirty = true
                 if wasPaused && !state.paused { nextRefresh = 0 }  // resume shows fresh data at once
             }
@@ -118,5 +160,12 @@ public final class InteractiveSession {
         lastSamples = (snap.ingest.samples, snap.time)
         state.status.invalid = snap.ingest.invalid
         state.snapshot = snap
+        // "What changed" since the start: the automatic mark follows the first seconds, while
+        // the window fills and every node reports for the first time, so startup is not news.
+        if state.mark == nil || (autoMark && snap.time - (firstTime ?? snap.time) <= UIState.settleSeconds) {
+            state.mark = snap
+            autoMark = true
+        }
+        if firstTime == nil { firstTime = snap.time }
     }
 }

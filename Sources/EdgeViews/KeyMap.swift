@@ -11,7 +11,7 @@ public enum Key: Hashable, Sendable {
 /// What a key does.
 public enum Action: String, Sendable, CaseIterable {
     case up, down, pageUp, pageDown, top, bottom, drill, back, allSites, filter, sortNext, sortReverse
-    case pause, faster, slower, help, quit
+    case pause, faster, slower, changes, mark, chartSpan, charts, stepForward, seekBack, seekForward, help, quit
 
     /// One line of help per action.
     public var help: String {
@@ -31,6 +31,13 @@ public enum Action: String, Sendable, CaseIterable {
         case .pause: "pause / resume (data frozen)"
         case .faster: "refresh faster"
         case .slower: "refresh slower"
+        case .changes: "what changed since the mark (Enter jumps to it)"
+        case .mark: "set the mark to now"
+        case .chartSpan: "charts: 15 min / 1 h / 24 h"
+        case .charts: "node view: charts or latency distribution"
+        case .stepForward: "replay: one step forward (paused)"
+        case .seekBack: "replay: back 1 min"
+        case .seekForward: "replay: forward 1 min"
         case .help: "this help (again to close)"
         case .quit: "quit"
         }

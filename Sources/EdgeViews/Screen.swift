@@ -16,10 +16,23 @@ public enum Screen {
         header(&g, state)
         summary(&g, state, y: 1)
         context(&g, state, y: 2)
-        if case .node(let id) = state.level, let node = state.snapshot?.nodes.first(where: { $0.id == id }) {
+        state.wantedHistory = []
+        let bottom = height - 2
+        if state.showChanges {
+            changesView(&g, &state, top: 3, bottom: bottom)
+        } else if case .node(let id) = state.level, let node = state.snapshot?.nodes.first(where: { $0.id == id }) {
             nodeView(&g, &state, node: node)
+        } else if state.level == .fleet, let rows = state.table()?.rows.count, bottom - (3 + rows + 1) >= 9 {
+            // The fleet's few regions leave room: the fleet's own history fills it.
+            let split = 3 + rows + 2
+            table(&g, &state, top: 3, bottom: split - 1)
+            chartsPanel(&g, &state, entity: .fleet, top: split, bottom: bottom, group: true)
+        } else if case .site(let s) = state.level, height >= 30, let rows = state.table()?.rows.count {
+            let split = 3 + max(6, min(rows + 2, (bottom - 3) / 2))
+            table(&g, &state, top: 3, bottom: split - 1)
+            chartsPanel(&g, &state, entity: .site(s), top: split, bottom: bottom, group: true)
         } else {
-            table(&g, &state, top: 3, bottom: height - 2)
+            table(&g, &state, top: 3, bottom: bottom)
         }
         statusBar(&g, state, y: height - 1)
         if state.showHelp { help(&g, state) }
@@ -140,7 +153,9 @@ public enum Screen {
         guard let model = state.table() else { return }
         let showBar = g.width >= 120 && model.columns.contains { $0.title == "GPU%" }
         let barWidth = showBar ? 11 : 0
-        let cols = model.layout(width: g.width - 1 - barWidth)
+        let sparkWidth = sparkColumnsWidth(g, rows: state.level.rows)
+        let cols = model.layout(width: g.width - 1 - barWidth - sparkWidth)
+        let sparkX = g.width - sparkWidth + 1  // one blank cell before the sparklines
         // Header.
         var x = 1
         g.fill(x: 0, y: top, count: g.width, style: CellStyle(.plain, bold: true, reverse: true))
@@ -150,6 +165,10 @@ public enum Screen {
             g.put(title, x: x, y: top, style: CellStyle(.plain, bold: true, reverse: true))
             x += w + 1
             if showBar && c.column.title == "GPU%" { x += barWidth }
+        }
+        if sparkWidth > 0 {
+            g.put(TextWidth.pad("p99 5m", sparkCells), x: sparkX, y: top, style: CellStyle(.plain, bold: true, reverse: true))
+            g.put(TextWidth.pad("req/s 5m", sparkCells), x: sparkX + sparkCells + 1, y: top, style: CellStyle(.plain, bold: true, reverse: true))
         }
         let visible = max(0, bottom - top - 1)
         state.scroll(visibleRows: visible, rows: model.rows)
@@ -173,6 +192,10 @@ public enum Screen {
                     bar(&g, x: x, y: y, width: barWidth - 1, fraction: row.utilPct / 100, ascii: state.ascii)
                     x += barWidth
                 }
+            }
+            if sparkWidth > 0, let e = entity(rows: state.level.rows, id: row.id) {
+                state.wantedHistory.append(e)
+                sparklines(&g, state, entity: e, x: sparkX, y: y)
             }
             if i == selected {
                 g.restyle(x: 0, y: y, count: g.width) { $0.reverse = true; $0.bold = true }
@@ -251,7 +274,12 @@ public enum Screen {
             y += 1
         }
         guard y < g.height - 2 else { return }
-        g.put("latency distribution over the window", x: 1, y: y, style: CellStyle(.plain, bold: true))
+        state.wantedHistory.append(.node(node.id))
+        if state.showCharts && chartSeries(state, .node(node.id)) != nil && g.height - 2 - y >= 5 {
+            chartsPanel(&g, &state, entity: .node(node.id), top: y, bottom: g.height - 2, group: false)
+            return
+        }
+        g.put("latency distribution over the window\(state.showCharts ? "" : " · c: charts")", x: 1, y: y, style: CellStyle(.plain, bold: true))
         y += 1
         if bins.isEmpty {
             g.put("no requests in the window", x: 3, y: y, style: CellStyle(.dim))

@@ -57,6 +57,12 @@ public enum Level: Hashable, Sendable {
     }
 }
 
+/// What the replay keys ask of a replay.
+public enum ReplayCommand: Sendable, Equatable {
+    case step(seconds: Double)
+    case seek(seconds: Double)
+}
+
 /// Figures about edgetop itself, shown in the status bar.
 public struct StatusInfo: Sendable, Equatable {
     public var source: String
@@ -100,11 +106,34 @@ public struct UIState: Sendable {
     /// Rows the table shows at once; the renderer reports it so page keys move by a page.
     public var pageSize = 20
     public var keyMap: KeyMap = .standard
+
+    // Time.
+    /// 15 min histories (1 s steps) of the entities on screen, for sparklines and charts.
+    public var history: [HistoryEntity: HistorySeries] = [:]
+    /// Histories over `chartSpan` when it is longer than 15 min.
+    public var chartHistory: [HistoryEntity: HistorySeries] = [:]
+    public var chartSpan: HistorySpan = .m15
+    /// What the last frame showed histories for (the session fetches these next).
+    public var wantedHistory: [HistoryEntity] = []
+    /// Node view: charts (true) or the latency distribution.
+    public var showCharts = true
+    /// The "what changed" list is open, with its selected row.
+    public var showChanges = false
+    public var changesSelection = 0
+    /// What "what changed" compares with: set by `m`, by pausing, or the first snapshot.
+    public var mark: FleetSnapshot?
+    /// A replay command for the session to carry out (replay only); cleared when taken.
+    public var replayCommand: ReplayCommand?
+    /// Whether the data is a replay the keys can step and seek.
+    public var replayControls = false
     /// The sorted table for the current snapshot and view, shared by copies of the state:
     /// moving the selection re-formats the visible rows only, never re-sorts 4,400 of them.
     private let tableCache = TableCache()
+    private let changesCache = ChangesCache()
 
     public static let refreshSteps: [Double] = [0.25, 0.5, 1, 2, 5, 10]
+    /// Seconds after start during which the automatic "what changed" mark follows the data.
+    public static let settleSeconds = 5.0
 
     public init(snapshot: FleetSnapshot? = nil) { self.snapshot = snapshot }
 
@@ -139,6 +168,7 @@ public struct UIState: Sendable {
         if showHelp { showHelp = false; return }  // any key closes help, `?` too (a toggle)
         if editingFilter != nil { editFilter(key); return }
         guard let action = keyMap.action(for: key) else { return }
+        if showChanges && handleChanges(action) { return }
         switch action {
         case .quit: quit = true
         case .help: showHelp = true
@@ -155,13 +185,66 @@ public struct UIState: Sendable {
         case .filter: editingFilter = filter
         case .sortNext: sort = sort.next; reversed = false
         case .sortReverse: reversed.toggle()
-        case .pause: paused.toggle()
+        case .pause:
+            paused.toggle()
+            if paused { mark = snapshot }  // "what changed" since the pause
+        case .changes: showChanges = true; changesSelection = 0
+        case .mark: mark = snapshot
+        case .chartSpan: chartSpan = chartSpan.next
+        case .charts: showCharts.toggle()
+        case .stepForward: if replayControls { replayCommand = .step(seconds: 1); paused = true }
+        case .seekBack: if replayControls { replayCommand = .seek(seconds: -60) }
+        case .seekForward: if replayControls { replayCommand = .seek(seconds: 60) }
         case .allSites:
             if level == .allSites { back() } else { stack = [.fleet, .allSites]; filter = "" }
         case .faster:
             refreshSeconds = UIState.refreshSteps.last(where: { $0 < refreshSeconds }) ?? UIState.refreshSteps[0]
         case .slower:
             refreshSeconds = UIState.refreshSteps.first(where: { $0 > refreshSeconds }) ?? UIState.refreshSteps.last!
+        }
+    }
+
+    /// Keys while "what changed" is open: move, Enter jumps to the entity, Esc or `d` closes.
+    /// Returns false for keys that act as usual (quit, help, pause…).
+    private mutating func handleChanges(_ action: Action) -> Bool {
+        let items = changes()
+        switch action {
+        case .up: changesSelection = max(0, changesSelection - 1)
+        case .down: changesSelection = min(max(0, items.count - 1), changesSelection + 1)
+        case .pageUp: changesSelection = max(0, changesSelection - max(1, pageSize - 1))
+        case .pageDown: changesSelection = min(max(0, items.count - 1), changesSelection + max(1, pageSize - 1))
+        case .top: changesSelection = 0
+        case .bottom: changesSelection = max(0, items.count - 1)
+        case .back, .changes: showChanges = false
+        case .drill:
+            guard changesSelection < items.count, let snapshot else { return true }
+            showChanges = false
+            jump(to: items[changesSelection].target, in: snapshot)
+        default: return false
+        }
+        return true
+    }
+
+    /// What moved between the mark and the snapshot on screen (cached per pair).
+    public func changes() -> [ChangeItem] {
+        guard let snapshot, let mark else { return [] }
+        return changesCache.items(mark: mark, now: snapshot)
+    }
+
+    /// Makes the entity `target` the current level, with the path above it.
+    mutating func jump(to target: HistoryEntity, in snap: FleetSnapshot) {
+        filter = ""
+        switch target {
+        case .fleet: stack = [.fleet]
+        case .region(let r): stack = [.fleet, .region(r)]
+        case .site(let s):
+            let region = snap.sites.first { $0.id == s }?.region ?? ""
+            stack = [.fleet, .region(region), .site(s)]
+            selectedID[.fleet] = region; selectedID[.region(region)] = s
+        case .node(let n):
+            guard let node = snap.nodes.first(where: { $0.id == n }) else { return }
+            stack = [.fleet, .region(node.region), .site(node.site), .node(n)]
+            selectedID[.fleet] = node.region; selectedID[.region(node.region)] = node.site; selectedID[.site(node.site)] = n
         }
     }
 

@@ -80,6 +80,7 @@ struct Top: ParsableCommand {
             pump = SnapshotPump { collector.snapshot(at: Date().timeIntervalSince1970) }
         }
         defer { driver?.stop(); live?.stop() }
+        pump.historyProvider = query ?? collector
         pump.prime()
 
         var state = UIState()

@@ -31,7 +31,8 @@ public struct Chart {
         let dotsX = ascii ? plotW : plotW * 2, dotsY = ascii ? plotH : plotH * 4
         let columns = Sparkline.buckets(values, cells: dotsX, worst: worst)
         let finite = columns.filter(\.isFinite)
-        let latest = values.last(where: \.isFinite)
+        // "now" is the newest step with data among the last few (a quiet second is not news).
+        let latest = values.suffix(10).last(where: \.isFinite)
         let head = "\(title)  now \(latest.map(format) ?? "-")"
         g.put(head, x: x, y: y, style: CellStyle(.plain, bold: true), maxWidth: width)
         let top = fixedTop ?? Self.niceTop(finite.max() ?? 0)

@@ -6,13 +6,17 @@ public enum Sparkline {
     static let blocks: [Unicode.Scalar] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
     static let asciiLevels: [Unicode.Scalar] = ["_", ".", "-", "=", "*", "#"]
 
-    /// Draws `values` (already one per cell) at (x, y), scaled to `0...top`; each cell's tone
-    /// comes from `tone(value)`.
-    public static func draw(_ g: inout CellGrid, x: Int, y: Int, values: [Double], top: Double, ascii: Bool,
+    /// Draws `values` (already one per cell) at (x, y), scaled from 80 % of their lowest to
+    /// their highest (a trend reads as a slope; a flat line stays low and even), each cell's
+    /// tone from `tone(value)`.
+    public static func draw(_ g: inout CellGrid, x: Int, y: Int, values: [Double], ascii: Bool,
                             tone: (Double) -> Tone) {
         let levels = ascii ? asciiLevels : blocks
+        let finite = values.filter(\.isFinite)
+        guard let hi = finite.max(), let lo0 = finite.min() else { return }
+        let lo = lo0 * 0.8
         for (i, v) in values.enumerated() where v.isFinite {
-            let f = top > 0 ? min(1, max(0, v / top)) : 0
+            let f = hi > lo ? min(1, max(0, (v - lo) / (hi - lo))) : 0.5
             let level = v <= 0 ? 0 : max(0, min(levels.count - 1, Int((f * Double(levels.count)).rounded(.up)) - 1))
             g.fill(levels[level], x: x + i, y: y, count: 1, style: CellStyle(tone(v)))
         }
