@@ -53,6 +53,7 @@ public final class Collector: @unchecked Sendable {
                 shard.queue.async { shard.sources = known }
                 shards.append(shard)
                 shardByID[p.regionID] = shardIndex
+                fleetHistory?.setRegions(shards.count)
             }
             refs.append(NodeRef(region: shardIndex, slot: -1))
             pending[shardIndex, default: []].append((i, p))
@@ -116,10 +117,30 @@ public final class Collector: @unchecked Sendable {
         return shards
     }
 
+    /// Sees every batch ingested, in order, before it is applied (`--record`). Set it before
+    /// the first batch; it runs on the ingesting thread, so it should only hand the batch on.
+    public var tap: (@Sendable ([Sample]) -> Void)? {
+        get { lock.lock(); defer { lock.unlock() }; return _tap }
+        set { lock.lock(); _tap = newValue; lock.unlock() }
+    }
+    private var _tap: (@Sendable ([Sample]) -> Void)?
+
+    /// The placement a node was registered with.
+    public func placement(of ref: NodeRef) -> NodePlacement? {
+        let shards = shardList()
+        guard ref.region >= 0, Int(ref.region) < shards.count else { return nil }
+        let shard = shards[Int(ref.region)]
+        return shard.queue.sync { ref.slot >= 0 && Int(ref.slot) < shard.nodes.count ? shard.nodes[Int(ref.slot)].placement : nil }
+    }
+
     /// Hands a batch to the region queues: one async hop per region present in the batch.
     /// Returns at once; the samples are applied in order on each region's queue.
     public func ingest(_ batch: [Sample]) {
         guard let first = batch.first else { return }
+        lock.lock()
+        let tap = _tap
+        lock.unlock()
+        tap?(batch)
         let shards = shardList(changing: true)
         if batch.allSatisfy({ $0.node.region == first.node.region }) {
             dispatch(batch, to: shards, region: first.node.region)

@@ -71,7 +71,7 @@ extension RegionShard {
         guard history else { return }
         let q = scratchRegion.stepQuantiles()
         regionHistory?.short.write(j, region.step(p50: q.p50, p99: q.p99))
-        fleetHistory?.contribute(step: j, long: false, histogram: scratchRegion.compacted(), totals: region)
+        fleetHistory?.contribute(region: index, step: j, long: false, histogram: scratchRegion.compacted(), totals: region)
         if (j + 1) % 60 == 0 { closeMinute(Self.minute(of: j)) }
     }
 
@@ -145,7 +145,7 @@ extension RegionShard {
         guard region.health.total > 0 else { return }
         let q = scratchRegion.stepQuantiles()
         regionHistory?.long.write(m, region.step(p50: q.p50, p99: q.p99))
-        fleetHistory?.contribute(step: m, long: true, histogram: scratchRegion.compacted(), totals: region)
+        fleetHistory?.contribute(region: index, step: m, long: true, histogram: scratchRegion.compacted(), totals: region)
     }
 
     private func resetMinutes() {

@@ -33,6 +33,9 @@ public struct SimulatorConfig: Sendable {
 public final class FleetSimulator {
     public let config: SimulatorConfig
     public private(set) var time: Double
+    /// The clock is `origin + ticks × tickSeconds`.
+    private var origin: Double
+    private var ticks = 0
     private let collector: Collector
     private var rng: SimRandom
     private var nodes: [NodeSim] = []
@@ -52,6 +55,7 @@ public final class FleetSimulator {
         self.collector = collector
         collector.nameDefaultSource("simulator")
         self.time = start
+        origin = start
         rng = SimRandom(seed: config.seed)
         let placements = topology.placements()
         let refs = collector.register(placements)
@@ -149,14 +153,20 @@ public final class FleetSimulator {
     /// samples to the collector as one batch per region.
     public func advance(to target: Double) {
         let dt = config.tickSeconds
-        while time + dt <= target {
+        // Tick times are counted from the start, not summed, so the clock never drifts and
+        // `advance(to: start + 40)` runs the tick ending at exactly +40 s (a sum of 400 × 0.1
+        // lands a hair past it and used to skip that tick).
+        while origin + Double(ticks + 1) * dt <= target + dt * 1e-6 {
             tick(from: time, dt: dt)
-            time += dt
+            ticks += 1
+            time = origin + Double(ticks) * dt
         }
     }
 
     /// Jumps the clock forward without simulating the gap (after the process was stopped).
-    public func skip(to t: Double) { if t > time { time = t } }
+    public func skip(to t: Double) {
+        if t > time { time = t; origin = t; ticks = 0 }
+    }
 
     private func tick(from t0: Double, dt: Double) {
         if t0 >= nextRateUpdate { updateRates() }

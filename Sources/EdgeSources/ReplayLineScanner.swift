@@ -6,6 +6,9 @@ struct ReplayFields {
     var t: Double?
     var value: Double?
     var gpu: Double?
+    /// Recording extras: the sample's weight and its source (an id the header declared).
+    var weight: Double?
+    var src: Double?
     var region: UnsafeRawBufferPointer?
     var site: UnsafeRawBufferPointer?
     var node: UnsafeRawBufferPointer?
@@ -89,7 +92,8 @@ enum ReplayLineScanner {
                     case 4 where equal(key, "site"): f.site = s
                     case 6 where equal(key, "region"): f.region = s
                     case 6 where equal(key, "metric"): f.metric = s
-                    case 1 where key[0] == 0x74, 5 where equal(key, "value"), 3 where equal(key, "gpu"):
+                    case 1 where key[0] == 0x74, 5 where equal(key, "value"), 3 where equal(key, "gpu") || equal(key, "src"),
+                         6 where equal(key, "weight"):
                         return nil  // a string where a number belongs: the general parser says why
                     default: break  // other keys ("class", …) are not read here
                     }
@@ -99,6 +103,8 @@ enum ReplayLineScanner {
                     case 1 where key[0] == 0x74: f.t = v
                     case 5 where equal(key, "value"): f.value = v
                     case 3 where equal(key, "gpu"): f.gpu = v
+                    case 3 where equal(key, "src"): f.src = v
+                    case 6 where equal(key, "weight"): f.weight = v
                     case 4 where equal(key, "node") || equal(key, "site"), 6 where equal(key, "region") || equal(key, "metric"):
                         return nil
                     default: break

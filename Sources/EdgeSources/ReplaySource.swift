@@ -37,6 +37,15 @@ public struct ReplaySource {
     private var batch: [Sample] = []
     /// Called for each bad line as it is found (the CLI prints it to stderr).
     public var onError: (LineError) -> Void = { _ in }
+    /// Samples at or after this time are left out (`snapshot --replay F --at T`); they are neither
+    /// counted nor errors.
+    public var until: Double?
+    /// A recording's sources, by the ids its lines carry.
+    private var sourceIDs: [Int: SourceID] = [:]
+    /// The recording's header, when the file has one.
+    public private(set) var header: RecordingHeader?
+    /// Samples left out by `until`.
+    public private(set) var skippedAfter = 0
 
     public init(collector: Collector) {
         self.collector = collector
@@ -55,8 +64,20 @@ public struct ReplaySource {
         func handleLine(_ line: UnsafeRawBufferPointer) {
             lineNumber += 1
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }  // blank line
+            if line.first == 0x7B, line.count > 3, line[1] == 0x22, line[2] == 0x73 || line[2] == 0x70 {
+                // {"schema…, {"source…, {"placement…: a recording's declarations.
+                if let problem = declaration(line) {
+                    if problem.isEmpty { return }
+                    let err = LineError(line: lineNumber, reason: problem)
+                    errorCount += 1
+                    if errors.count < 1000 { errors.append(err) }
+                    onError(err)
+                    return
+                }
+            }
             switch parse(line) {
             case .success(let s):
+                if let until, s.time >= until { skippedAfter += 1; return }  // the fleet as it stood at `until`
                 samples += 1
                 if s.time > lastTime { lastTime = s.time }
                 batch.append(s)
@@ -105,13 +126,13 @@ public struct ReplaySource {
     /// Parses and validates one line into a sample, registering its node when new: the byte
     /// scanner first, the general JSON parser for lines it does not take.
     mutating func parse(_ bytes: UnsafeRawBufferPointer) -> Result<Sample, Reason> {
-        if let f = ReplayLineScanner.scan(bytes),
+        if let f = ReplayLineScanner.scan(bytes), f.weight == nil || f.weight! >= 1,
            let region = f.region.flatMap({ String(validating: $0, as: UTF8.self) }) ?? (f.region == nil ? "" : nil),
            let site = f.site.flatMap({ String(validating: $0, as: UTF8.self) }) ?? (f.site == nil ? "" : nil),
            let node = f.node.flatMap({ String(validating: $0, as: UTF8.self) }) ?? (f.node == nil ? "" : nil),
            let metric = f.metric.flatMap({ String(validating: $0, as: UTF8.self) }) ?? (f.metric == nil ? "" : nil) {
             return validate(t: f.t, region: region, site: site, node: node, metric: f.metric == nil ? nil : metric,
-                            value: f.value, gpu: f.gpu)
+                            value: f.value, gpu: f.gpu, weight: f.weight, src: f.src)
         }
         return parseJSON(Data(bytes))
     }
@@ -136,13 +157,13 @@ public struct ReplaySource {
         func text(_ key: String) -> String { o[key] as? String ?? "" }
         guard let metricName = o["metric"] as? String else { return validate(t: number("t"), region: text("region"), site: text("site"), node: text("node"), metric: nil, value: nil, gpu: nil) }
         return validate(t: number("t"), region: text("region"), site: text("site"), node: text("node"),
-                        metric: metricName, value: number("value"), gpu: number("gpu"))
+                        metric: metricName, value: number("value"), gpu: number("gpu"), weight: number("weight"), src: number("src"))
     }
 
     /// The replay schema's rules, for both paths (so both give the same reasons). Empty names
     /// stand for missing or non-string ones.
     mutating func validate(t: Double?, region: String, site: String, node: String, metric metricName: String?,
-                           value: Double?, gpu gpuValue: Double?) -> Result<Sample, Reason> {
+                           value: Double?, gpu gpuValue: Double?, weight: Double? = nil, src: Double? = nil) -> Result<Sample, Reason> {
         func valid(_ s: String) -> Bool { !s.isEmpty && s.utf8.count <= 256 }
         guard let t, t.isFinite, t > 0 else { return .failure(Reason(reason: "missing or invalid \"t\" (seconds since the epoch)")) }
         guard valid(region) else { return .failure(Reason(reason: "missing or invalid \"region\"")) }
@@ -170,6 +191,18 @@ public struct ReplaySource {
             if value < 0 { return .failure(Reason(reason: "\(metric.name) must be ≥ 0")) }
         default: break
         }
+        var w: UInt32 = 1
+        if let weight {
+            guard weight >= 1, weight <= Double(UInt32.max), weight == weight.rounded() else {
+                return .failure(Reason(reason: "weight must be a whole number ≥ 1"))
+            }
+            w = UInt32(weight)
+        }
+        var source: SourceID = 0
+        if let src {
+            guard let id = sourceIDs[Int(exactly: src) ?? -1] else { return .failure(Reason(reason: "src \(src) was not declared")) }
+            source = id
+        }
         let key = region + "\u{1F}" + node
         let ref: NodeRef
         if let r = refs[key] { ref = r } else {
@@ -180,6 +213,67 @@ public struct ReplaySource {
             }
             refs[key] = ref
         }
-        return .success(Sample(node: ref, time: t, metric: metric, value: value, gpu: gpu))
+        return .success(Sample(node: ref, time: t, metric: metric, value: value, gpu: gpu, weight: w, source: source))
+    }
+
+    /// Applies a recording's header, source or placement line. Returns nil when the line is
+    /// not one (it is then read as a sample), "" when applied, or why it is wrong.
+    mutating func declaration(_ bytes: UnsafeRawBufferPointer) -> String? {
+        guard let o = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return nil }
+        if let schema = o["schema"] as? String {
+            guard schema == Recorder.schema else { return "unknown recording schema \"\(schema.prefix(40))\"" }
+            header = RecordingHeader(o)
+            return ""
+        }
+        if let s = o["source"] as? [String: Any] {
+            guard let id = (s["id"] as? NSNumber)?.intValue, let name = s["name"] as? String,
+                  let kind = SourceKind(rawValue: s["kind"] as? String ?? "") else { return "malformed source declaration" }
+            if id == 0 {
+                collector.nameDefaultSource(name)
+                sourceIDs[0] = 0
+            } else {
+                sourceIDs[id] = collector.registerSource(SourceInfo(name: name, kind: kind, service: s["service"] as? String ?? ""))
+            }
+            return ""
+        }
+        if let p = o["placement"] as? [String: Any] {
+            func text(_ k: String) -> String? { (p[k] as? String).flatMap { $0.isEmpty || $0.utf8.count > 256 ? nil : $0 } }
+            func num(_ k: String) -> Double { (p[k] as? NSNumber)?.doubleValue ?? .nan }
+            guard let region = text("region"), let site = text("site"), let node = text("node") else { return "malformed placement" }
+            let tier = num("tier_ms")
+            let placement = NodePlacement(regionID: region, regionName: text("region_name"), siteID: site, siteName: text("site_name"),
+                                          country: p["country"] as? String ?? "", latitude: num("lat"), longitude: num("lon"),
+                                          nodeID: node, tierMs: tier.isFinite && tier > 0 ? tier : LatencyTierDefaults.unknownNodeTierMs,
+                                          gpuCount: max(0, min(64, Int(num("gpus").isFinite ? num("gpus") : 0))))
+            let key = region + "\u{1F}" + node
+            if refs[key] == nil { refs[key] = collector.ref(forNode: node) ?? collector.register(placement) }
+            return ""
+        }
+        return nil
+    }
+
+    /// The header of the recording at `path` (its first line), if it is one.
+    public static func header(of path: String) -> RecordingHeader? {
+        guard let h = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? h.close() }
+        guard let data = try? h.read(upToCount: 4096), let nl = data.firstIndex(of: 0x0A),
+              let o = try? JSONSerialization.jsonObject(with: data[data.startIndex..<nl]) as? [String: Any],
+              o["schema"] as? String == Recorder.schema else { return nil }
+        return RecordingHeader(o)
+    }
+}
+
+/// What a recording's header says about how it was collected.
+public struct RecordingHeader: Sendable, Equatable {
+    public var start: Double
+    public var intervalSeconds: Double?
+    public var windowSeconds: Double?
+    public var subWindows: Int?
+
+    init(_ o: [String: Any]) {
+        start = (o["start"] as? NSNumber)?.doubleValue ?? .nan
+        intervalSeconds = (o["interval_s"] as? NSNumber)?.doubleValue
+        windowSeconds = (o["window_s"] as? NSNumber)?.doubleValue
+        subWindows = (o["sub_windows"] as? NSNumber)?.intValue
     }
 }

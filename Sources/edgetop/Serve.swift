@@ -31,6 +31,8 @@ struct Serve: ParsableCommand {
         }
         let host = String(listen[..<colon]).isEmpty ? "127.0.0.1" : String(listen[..<colon])
         let collector = Collector(config: source.collectorConfig())
+        let recorder = try source.startRecording(collector, start: Date().timeIntervalSince1970)
+        defer { recorder?.close() }
         var driver: SimulatorDriver?
         var live: LiveSources?
         var replayTime: Double?

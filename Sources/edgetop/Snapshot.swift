@@ -71,6 +71,7 @@ struct Snapshot: ParsableCommand {
         let parsedChecks: [SnapshotCheck]
         do { parsedChecks = try checks.map(SnapshotCheck.init) } catch { throw UserError(description: "\(error)") }
         let collector = Collector(config: source.collectorConfig())
+        let recorder = try source.startRecording(collector, start: source.start.map { $0 } ?? Date().timeIntervalSince1970 - duration)
         let time: Double
         var sourceStats: [SourceStats] = []
         var queried: FleetSnapshot?
@@ -105,6 +106,8 @@ struct Snapshot: ParsableCommand {
             collector.drain()
             time = end
         }
+        collector.drain()
+        if let problem = recorder?.close() { throw UserError(description: problem) }
         let snap = queried ?? collector.snapshot(at: time)
         let scope = Scope(region: region, site: site, node: node)
         try checkScopeExists(snap, scope)

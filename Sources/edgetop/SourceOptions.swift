@@ -21,6 +21,18 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "Replay samples from a JSON Lines file instead of the simulator.")
     var replay: String?
 
+    @Option(help: "Record every sample ingested (any source) to this JSON Lines file, in the replay format.")
+    var record: String?
+
+    @Option(help: "Rotate the recording at this size: FILE moves to FILE.1 and a new FILE starts.")
+    var recordMaxMb: Double?
+
+    @Option(help: "Replay pace: 1 = real time, 10 = ten times faster, 0 = as fast as possible (the default).")
+    var speed: Double = 0
+
+    @Option(help: "Replay only up to this Unix time (snapshot: the fleet at that moment).")
+    var at: Double?
+
     @Option(help: "Start the simulated clock at this Unix time (for reproducible output).")
     var start: Double?
 
@@ -87,6 +99,15 @@ struct SourceOptions: ParsableArguments {
             throw ValidationError("--interval must be between 0 and 3600 seconds")
         }
         if replay != nil && hasLiveSources { throw ValidationError("--replay cannot be combined with live sources") }
+        guard speed.isFinite, speed >= 0, speed <= 10_000 else { throw ValidationError("--speed must be between 0 and 10000") }
+        if speed > 0 && replay == nil { throw ValidationError("--speed is for --replay") }
+        if at != nil && replay == nil { throw ValidationError("--at is for --replay") }
+        if let at, !(at.isFinite && at > 0) { throw ValidationError("--at must be a Unix time") }
+        if record != nil && prometheus != nil { throw ValidationError("--record records what this edgetop collects; --prometheus collects nothing") }
+        if let m = recordMaxMb, !(m.isFinite && m >= 1) { throw ValidationError("--record-max-mb must be at least 1") }
+        if let record, let replay, URL(fileURLWithPath: record).standardized == URL(fileURLWithPath: replay).standardized {
+            throw ValidationError("--record and --replay name the same file")
+        }
         if prometheus != nil && (hasLiveSources || replay != nil) {
             throw ValidationError("--prometheus reads a fleet others collect; it cannot be combined with other sources")
         }
@@ -103,8 +124,22 @@ struct SourceOptions: ParsableArguments {
 
     func collectorConfig() -> CollectorConfig {
         let fromFile = (try? fleetConfig()) ?? nil
-        return CollectorConfig(windowSeconds: effectiveWindow,
-                               intervalSeconds: interval ?? fromFile?.interval ?? (replay != nil ? 10 : scrapeInterval))
+        // A recording says how it was collected; a replay judges it the same way unless told.
+        let recorded = replay.flatMap { ReplaySource.header(of: $0) }
+        return CollectorConfig(windowSeconds: window ?? recorded?.windowSeconds ?? effectiveWindow,
+                               subWindows: recorded?.subWindows ?? 6,
+                               intervalSeconds: interval ?? fromFile?.interval ?? recorded?.intervalSeconds ?? (replay != nil ? 10 : scrapeInterval))
+    }
+
+    /// Starts `--record` on `collector` (nil without it); `close()` it when done.
+    func startRecording(_ collector: Collector, start: Double) throws -> Recorder? {
+        guard let record else { return nil }
+        let recorder: Recorder
+        do { recorder = try Recorder(path: record, maxMB: recordMaxMb, collector: collector, start: start) } catch {
+            throw UserError(description: "\(error)")
+        }
+        collector.tap = { recorder.record($0) }
+        return recorder
     }
 
     /// Sources other than the simulator replace it.
@@ -179,6 +214,7 @@ struct SourceOptions: ParsableArguments {
     /// snapshot time (the last sample's).
     func runReplay(into collector: Collector, path: String) throws -> Double {
         var source = ReplaySource(collector: collector)
+        source.until = at
         var printed = 0
         source.onError = { e in
             if printed < 20 {
@@ -196,6 +232,6 @@ struct SourceOptions: ParsableArguments {
         if outcome.errorCount > 0 {
             FileHandle.standardError.write(Data("edgetop: \(path): \(outcome.errorCount) bad line\(outcome.errorCount == 1 ? "" : "s") skipped, \(outcome.samples) samples kept\n".utf8))
         }
-        return outcome.lastTime
+        return at ?? outcome.lastTime
     }
 }

@@ -57,6 +57,8 @@ struct Top: ParsableCommand {
         defer { stop.cancel() }
 
         let collector = Collector(config: source.collectorConfig())
+        let recorder = try source.startRecording(collector, start: Date().timeIntervalSince1970)
+        defer { recorder?.close() }
         var driver: SimulatorDriver?
         var live: LiveSources?
         let pump: SnapshotPump

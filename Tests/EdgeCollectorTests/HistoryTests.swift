@@ -117,6 +117,21 @@ struct HistoryTests {
         #expect(later.steps.suffix(30).allSatisfy { $0.worst == .stale && $0.count == 0 })
     }
 
+    @Test("the fleet's step merges every region's, even when one region's queue runs far behind another's")
+    func laggingRegion() throws {
+        let c = Collector(config: CollectorConfig(history: HistoryConfig(shortSteps: 60, longSteps: 5)))
+        let a = c.register(placement("a", site: "s1", region: "r1")), b = c.register(placement("b", site: "s2", region: "r2"))
+        // Region r1's whole minute arrives before any of r2's (a replay feeds queues unevenly).
+        c.ingest((0..<40).flatMap { s in (0..<3).map { k in Sample(node: a, time: t0 + Double(s) + Double(k) / 10, metric: .latencyMs, value: 10) } })
+        c.drain()
+        c.ingest((0..<40).flatMap { s in (0..<5).map { k in Sample(node: b, time: t0 + Double(s) + Double(k) / 10, metric: .latencyMs, value: 90) } })
+        c.drain()
+        let fleet = try #require(c.history(of: [.fleet], span: .m15, at: t0 + 40)[.fleet])
+        let steps = Array(fleet.steps.suffix(40))
+        #expect(steps.allSatisfy { $0.count == 8 }, "3 + 5 requests in every step: \(steps.map(\.count))")
+        #expect(steps.allSatisfy { $0.health.total == 2 })
+    }
+
     @Test("history off keeps no rings and answers nothing")
     func historyOff() {
         let c = Collector(config: CollectorConfig(history: .off))

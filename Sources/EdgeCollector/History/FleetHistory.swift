@@ -16,15 +16,27 @@ public final class FleetHistory: @unchecked Sendable {
     /// Steps still open to late regions: the newest few, by step index.
     private var pendingShort: [Int: Pending] = [:]
     private var pendingLong: [Int: Pending] = [:]
-    /// How many steps back a slow region may still contribute.
-    static let lateSteps = 8
+    /// The newest step each region has contributed (short, long): a step every region has
+    /// passed is complete and leaves `pending`. Regions run ahead of one another (a replay
+    /// feeds them as fast as each queue goes), so a lagging region's steps still count.
+    private var latestShort: [Int32: Int] = [:]
+    private var latestLong: [Int32: Int] = [:]
+
+    /// How many regions contribute (every shard, from its creation).
+    private var regions = 0
 
     init(config: HistoryConfig) { rings = HistoryRings(config: config, wide: true) }
 
-    func contribute(step: Int, long: Bool, histogram: CompactHistogram, totals: StepTotals) {
+    /// Says how many regions there are: a step is complete once each has passed it.
+    func setRegions(_ n: Int) {
+        lock.lock(); regions = max(regions, n); lock.unlock()
+    }
+
+    func contribute(region: Int32, step: Int, long: Bool, histogram: CompactHistogram, totals: StepTotals) {
         lock.lock(); defer { lock.unlock() }
         let ring = long ? rings.long : rings.short
-        if ring.newest != Int.min && step <= ring.newest - Self.lateSteps { return }
+        if long { latestLong[region] = step } else { latestShort[region] = step }
+        if ring.newest != Int.min && step <= ring.newest - ring.capacity { return }
         let entry: Pending
         if let e = (long ? pendingLong : pendingShort)[step] { entry = e } else {
             entry = Pending()
@@ -34,8 +46,13 @@ public final class FleetHistory: @unchecked Sendable {
         entry.totals.add(totals)
         let q = entry.histogram.stepQuantiles()
         ring.write(step, entry.totals.step(p50: q.p50, p99: q.p99))
-        let floor = ring.newest - Self.lateSteps
-        if long { pendingLong = pendingLong.filter { $0.key > floor } } else if pendingShort.count > 2 * Self.lateSteps {
+        // Complete steps (every region past them) and steps older than the ring are let go.
+        let latest = long ? latestLong : latestShort
+        let complete = latest.count >= regions ? latest.values.min() ?? step : Int.min
+        let floor = max(complete, ring.newest - ring.capacity)
+        if long {
+            if pendingLong.keys.contains(where: { $0 <= floor }) { pendingLong = pendingLong.filter { $0.key > floor } }
+        } else if pendingShort.keys.contains(where: { $0 <= floor }) {
             pendingShort = pendingShort.filter { $0.key > floor }
         }
     }
