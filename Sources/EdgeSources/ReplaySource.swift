@@ -46,6 +46,12 @@ public struct ReplaySource {
     public private(set) var header: RecordingHeader?
     /// Samples left out by `until`.
     public private(set) var skippedAfter = 0
+    /// Paces a replay (`--speed`): called with a sample's time when it is later than the last
+    /// answer; it waits until the replay clock reaches that time and returns the clock, or nil
+    /// to stop reading. What was read before is handed to the collector before it waits.
+    public var pace: ((Double) -> Double?)?
+    private var paceHorizon = -Double.infinity
+    private var stopped = false
 
     public init(collector: Collector) {
         self.collector = collector
@@ -75,9 +81,16 @@ public struct ReplaySource {
                     return
                 }
             }
+            if stopped { return }
             switch parse(line) {
             case .success(let s):
-                if let until, s.time >= until { skippedAfter += 1; return }  // the fleet as it stood at `until`
+                if let until, s.time >= until { skippedAfter += 1; return }
+                if let pace, s.time > paceHorizon {
+                    flush()
+                    collector.drain()
+                    guard let clock = pace(s.time) else { stopped = true; return }
+                    paceHorizon = min(clock, s.time + 0.5)  // report progress every half second of data
+                }  // the fleet as it stood at `until`
                 samples += 1
                 if s.time > lastTime { lastTime = s.time }
                 batch.append(s)
@@ -89,7 +102,7 @@ public struct ReplaySource {
                 onError(err)
             }
         }
-        while true {
+        while !stopped {
             let chunk: Data
             do { chunk = try handle.read(upToCount: 1 << 20) ?? Data() } catch {
                 throw FileError(description: "cannot read replay file \(path): \(error.localizedDescription)")
@@ -248,6 +261,20 @@ public struct ReplaySource {
             let key = region + "\u{1F}" + node
             if refs[key] == nil { refs[key] = collector.ref(forNode: node) ?? collector.register(placement) }
             return ""
+        }
+        return nil
+    }
+
+    /// Where a replay starts: the recording's start, or the first sample's time.
+    public static func startTime(of path: String) -> Double? {
+        if let h = header(of: path), h.start.isFinite { return h.start }
+        guard let h = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? h.close() }
+        guard let data = try? h.read(upToCount: 1 << 16) else { return nil }
+        for line in data.split(separator: 0x0A) {
+            if let o = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any], let t = (o["t"] as? NSNumber)?.doubleValue {
+                return t
+            }
         }
         return nil
     }

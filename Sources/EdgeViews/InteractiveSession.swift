@@ -76,6 +76,14 @@ public final class SnapshotPump: @unchecked Sendable {
     }
 }
 
+/// A replay the live view can pause, step and seek (`--replay F --speed X`).
+public protocol ReplayControl: AnyObject {
+    func setPaused(_ paused: Bool)
+    func perform(_ command: ReplayCommand)
+    /// Still reading towards the clock after a step or seek (the paused view keeps refreshing).
+    var isCatchingUp: Bool { get }
+}
+
 /// The interactive loop: read a key, update the state, redraw what changed, refresh the data
 /// on the interval. Owns no terminal or collector specifics.
 public final class InteractiveSession {
@@ -91,6 +99,11 @@ public final class InteractiveSession {
     private var lastGrid: CellGrid?
     private var autoMark = false
     private var firstTime: Double?
+    /// The replay being played, when the keys may step and seek it.
+    public var replay: (any ReplayControl)? {
+        didSet { state.replayControls = replay != nil }
+    }
+    private var adoptWhilePaused = false
     /// Called after each frame is drawn (the first-frame timing uses it).
     public var onFrame: (CellGrid) -> Void = { _ in }
 
@@ -112,7 +125,10 @@ public final class InteractiveSession {
         while !state.quit && !shouldStop() && iterations < maxIterations {
             iterations += 1
             let now = Date().timeIntervalSince1970
-            if !state.paused && now >= nextRefresh {
+            // A paused replay still refreshes while it reads towards a step or seek.
+            let catchingUp = replay?.isCatchingUp == true
+            if catchingUp { adoptWhilePaused = true }
+            if (!state.paused || catchingUp) && now >= nextRefresh {
                 pump.request()
                 nextRefresh = now + state.refreshSeconds
             }
@@ -124,7 +140,8 @@ public final class InteractiveSession {
                 nextCPU = now + 1
             }
             let (snap, seq) = pump.current()
-            if seq != shownSequence, let snap, !state.paused {
+            if seq != shownSequence, let snap, !state.paused || adoptWhilePaused {
+                adoptWhilePaused = false
                 shownSequence = seq
                 adopt(snap)
                 let h = pump.currentHistory()
@@ -149,6 +166,19 @@ public final class InteractiveSession {
                 if state.mark?.id != markBefore { autoMark = false }
                 dirty = true
                 if wasPaused && !state.paused { nextRefresh = 0 }  // resume shows fresh data at once
+                if let replay {
+                    if wasPaused != state.paused {
+                        replay.setPaused(state.paused)
+                        if state.paused { adoptWhilePaused = true; pump.request() }  // show the moment it stopped at
+                    }
+                    if let command = state.replayCommand {
+                        state.replayCommand = nil
+                        replay.perform(command)
+                        // Show where the step or seek landed, paused or not.
+                        adoptWhilePaused = true
+                        pump.request()
+                    }
+                }
             }
         }
     }

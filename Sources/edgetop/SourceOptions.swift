@@ -102,6 +102,7 @@ struct SourceOptions: ParsableArguments {
         guard speed.isFinite, speed >= 0, speed <= 10_000 else { throw ValidationError("--speed must be between 0 and 10000") }
         if speed > 0 && replay == nil { throw ValidationError("--speed is for --replay") }
         if at != nil && replay == nil { throw ValidationError("--at is for --replay") }
+        if record != nil && speed > 0 { throw ValidationError("--record with --speed would record a replay as it plays; record the source instead") }
         if let at, !(at.isFinite && at > 0) { throw ValidationError("--at must be a Unix time") }
         if record != nil && prometheus != nil { throw ValidationError("--record records what this edgetop collects; --prometheus collects nothing") }
         if let m = recordMaxMb, !(m.isFinite && m >= 1) { throw ValidationError("--record-max-mb must be at least 1") }

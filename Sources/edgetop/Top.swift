@@ -63,6 +63,7 @@ struct Top: ParsableCommand {
         var live: LiveSources?
         let pump: SnapshotPump
         var query: PrometheusQuerySource?
+        var player: ReplayPlayer?
         if let q = try source.querySource() {
             query = q
             pump = SnapshotPump { SourceOptions.blockingSnapshot(q, at: Date().timeIntervalSince1970).0 }
@@ -70,6 +71,17 @@ struct Top: ParsableCommand {
             live = try LiveSources(options: source, collector: collector)
             try live?.start()
             pump = SnapshotPump { collector.snapshot(at: Date().timeIntervalSince1970) }
+        } else if let path = source.replay, source.speed > 0 {
+            // Played at a pace: the clock is data time, and the keys pause, step and seek it.
+            guard let start = ReplaySource.startTime(of: path) else {
+                terminal.close()
+                throw UserError(description: "\(path): no sample with a time to start from")
+            }
+            let config = source.collectorConfig()
+            let p = ReplayPlayer(path: path, speed: source.speed, start: start) { Collector(config: config) }
+            p.start()
+            player = p
+            pump = SnapshotPump { p.collector.snapshot(at: p.time) }
         } else if let path = source.replay {
             let time: Double
             do { time = try source.runReplay(into: collector, path: path) } catch {
@@ -81,8 +93,8 @@ struct Top: ParsableCommand {
             driver = try source.runningSimulator(into: collector, history: Top.prewarmSeconds)
             pump = SnapshotPump { collector.snapshot(at: Date().timeIntervalSince1970) }
         }
-        defer { driver?.stop(); live?.stop() }
-        pump.historyProvider = query ?? collector
+        defer { driver?.stop(); live?.stop(); player?.stop() }
+        pump.historyProvider = query ?? player.map { PlayerHistory(player: $0) } ?? collector
         pump.prime()
 
         var state = UIState()
@@ -90,10 +102,15 @@ struct Top: ParsableCommand {
         state.refreshSeconds = refresh
         state.ascii = ascii || !terminal.unicode
         state.status.source = source.replay != nil || source.hasLiveSources || query != nil ? source.sourceLabel : "simulator"
+        if source.speed > 0 { state.status.source += " ×\(Formatting.fixed(source.speed, source.speed < 10 ? 1 : 0))" }
         let meter = CPUMeter()
         let session = InteractiveSession(terminal: terminal, state: state, pump: pump,
                                          cpu: { meter.percent() }, shouldStop: { stop.isSet })
         if let live { session.problems = { live.problems } }
+        if let player {
+            session.replay = player
+            session.problems = { [player] in (player.problem.map { [$0] } ?? []) + (player.atEnd ? ["replay: end of the recording"] : []) }
+        }
         if let query { session.problems = { query.sourceStats().lastError.map { [$0] } ?? [] } }
         if let report = firstFrameReport {
             var reported = false
@@ -166,5 +183,22 @@ enum ProcessClock {
         guard let uptimeText = try? String(contentsOfFile: "/proc/uptime", encoding: .utf8),
               let uptime = Double(uptimeText.split(separator: " ").first ?? "") else { return nil }
         return uptime - ticks / hz
+    }
+}
+
+extension ReplayPlayer: ReplayControl {
+    public func perform(_ command: ReplayCommand) {
+        switch command {
+        case .step(let s), .seek(let s): seek(by: s)
+        }
+        waitUntilCaughtUp()
+    }
+}
+
+/// Histories from whichever collector the replay is feeding now (a seek back starts a new one).
+struct PlayerHistory: HistoryProvider {
+    let player: ReplayPlayer
+    func history(of entities: [HistoryEntity], span: HistorySpan, at now: Double) -> [HistoryEntity: HistorySeries] {
+        player.collector.history(of: entities, span: span, at: now)
     }
 }
