@@ -235,6 +235,13 @@ public final class Collector: @unchecked Sendable {
         return snapshot
     }
 
+    /// Writes every slot of every history ring (for the bench's memory figure: what 24 h of
+    /// running makes resident). The rings' contents are then meaningless; bench use only.
+    public func fillHistoryRings() {
+        for shard in shardList() { shard.queue.sync { shard.fillHistoryRings() } }
+        fleetHistory?.fill()
+    }
+
     /// Bytes of the fleet's own history rings (the rest is in `stateBytes`).
     public var fleetHistoryBytes: Int { fleetHistory?.byteCount ?? 0 }
 

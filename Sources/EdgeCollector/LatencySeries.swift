@@ -6,10 +6,13 @@ import EdgeCore
 /// snapshot chooses which of them counts (`RegionShard.chooseSeries`).
 final class LatencySeries {
     let source: SourceID
-    /// Latency of the history step being filled (1 s): the record path writes only here; the
-    /// shard folds it into `current` when the step closes (`fold`), after reading its figures.
+    /// Latency of the history step being filled (1 s) and of the minute being filled: recorded
+    /// beside `current` (three records a sample cost less than merging every node's step into
+    /// two histograms every second: a merge walks the whole occupied range). Reset by the
+    /// shard when the step or minute closes.
     var step = NodeHistogram()
     var errorsStep: UInt64 = 0
+    var minute = NodeHistogram()
     /// Latency of the sub-window being filled (16-bit counters with carry, occupied octaves only).
     var current = NodeHistogram()
     /// The absolute sub-window (`floor(time / subWindowSeconds)`) that `current` holds.
@@ -64,19 +67,21 @@ final class LatencySeries {
     /// Whether the open step holds anything.
     var stepHasData: Bool { !step.isEmpty || errorsStep != 0 || step.rejected != 0 }
 
-    /// Moves the closed step into sub-window `w`'s histogram.
-    func fold(into w: Int) {
+    /// Starts the next step.
+    func resetStep() {
         guard stepHasData else { return }
-        catchUp(w)
-        current.merge(step)
-        errorsCurrent &+= errorsStep
         step.reset()
         errorsStep = 0
     }
 
     @inline(__always)
     final func record(_ ms: Double, weight: UInt32) {
-        if weight == 1 { step.record(ms) } else { step.record(ms, count: UInt64(weight)) }
+        if weight == 1 {
+            current.record(ms); step.record(ms); minute.record(ms)
+        } else {
+            let n = UInt64(weight)
+            current.record(ms, count: n); step.record(ms, count: n); minute.record(ms, count: n)
+        }
         let n = UInt64(weight)
         tierCumulative[TierBuckets.index(ms)] &+= n
         requestsTotal &+= n
@@ -85,6 +90,7 @@ final class LatencySeries {
 
     @inline(__always)
     func recordErrors(_ n: UInt64) {
+        errorsCurrent &+= n
         errorsStep &+= n
         errorsTotal &+= n
     }
@@ -94,16 +100,14 @@ final class LatencySeries {
     func mergeWindow(into h: inout RollupHistogram, current w: Int) -> UInt64 {
         let oldest = w - ring.count
         var errors: UInt64 = 0
-        if stepHasData {  // the open step is the newest data, always inside the window
-            h.merge(step)
-            errors &+= errorsStep
-        }
         if sub != Int.min && sub >= oldest {
             h.merge(current)
             errors &+= errorsCurrent
         } else if current.storageBytes > 0 || errorsCurrent != 0 {
             current = NodeHistogram()  // a quiet series holds no counters
             errorsCurrent = 0
+            if step.isEmpty && step.storageBytes > 0 { step = NodeHistogram() }
+            if minute.isEmpty && minute.storageBytes > 0 { minute = NodeHistogram() }
         }
         for k in ring.indices where ringSub[k] != Int.min {
             if ringSub[k] >= oldest && ringSub[k] < w {
@@ -119,7 +123,7 @@ final class LatencySeries {
     }
 
     var byteCount: Int {
-        current.storageBytes + step.storageBytes
+        current.storageBytes + step.storageBytes + minute.storageBytes
             + ring.reduce(0) { $0 + $1.byteCount + MemoryLayout<CompactHistogram>.stride }
             + errorsRing.count * 16 + tierCumulative.count * 8 + 104
     }

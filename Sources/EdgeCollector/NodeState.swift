@@ -47,10 +47,9 @@ final class NodeState {
     let staleAfterSeconds: Double
     let ringSize: Int
 
-    /// History: the node's rings (nil with history off) and what the minute being filled has
-    /// gathered from its closed steps.
+    /// History: the node's rings (made at its first step; nil with history off) and what the minute being filled has
+    /// gathered from its closed steps (its latency is in each series' `minute`).
     var history: HistoryRings?
-    var minute = NodeHistogram()
     var minuteTotals = StepTotals()
     var minuteWorst: HealthState?
     /// Whether the node's latency was over its tier when last judged with enough samples (the
@@ -68,11 +67,13 @@ final class NodeState {
 
     static let maxGPUs = 64
 
-    /// The series of `source` (created on its first latency or error sample). It records into
-    /// its open step; sub-windows roll when the shard folds the step.
+    /// The series of `source` (created on its first latency or error sample), brought to the
+    /// shard's current sub-window `sub`.
     @inline(__always)
-    func series(for source: SourceID) -> LatencySeries {
-        primary.flatMap { $0.source == source ? $0 : nil } ?? otherSeries(for: source)
+    func series(for source: SourceID, at sub: Int) -> LatencySeries {
+        let series = primary.flatMap { $0.source == source ? $0 : nil } ?? otherSeries(for: source)
+        series.catchUp(sub)
+        return series
     }
 
     @inline(never)
@@ -84,9 +85,10 @@ final class NodeState {
         return s
     }
 
-    /// Applies one sample. Returns false when the sample is invalid for this node.
+    /// Applies one sample while the shard is in absolute sub-window `sub`. Returns false when
+    /// the sample is invalid for this node.
     @inline(__always)
-    func apply(_ s: Sample) -> Bool {
+    func apply(_ s: Sample, sub: Int) -> Bool {
         if s.metric.isPerGPU {
             let g = Int(s.gpu)
             guard g < NodeState.maxGPUs, s.value.isFinite else { return false }
@@ -119,11 +121,11 @@ final class NodeState {
             switch s.metric {
             case .latencyMs:
                 guard s.value.isFinite && s.value >= 0 else { return false }
-                let series = series(for: s.source)
+                let series = series(for: s.source, at: sub)
                 series.record(s.value, weight: s.weight)
             case .latencyBucketMs:
                 guard s.value >= 0, !s.value.isNaN else { return false }
-                let series = series(for: s.source)
+                let series = series(for: s.source, at: sub)
                 series.record(s.value, weight: s.weight)
                 series.bucketBoundedUntil = s.time + windowSeconds
             case .up:
@@ -132,7 +134,7 @@ final class NodeState {
                 if s.value == 1 { lastError = nil }
             case .errors:
                 guard s.value.isFinite && s.value >= 0 else { return false }
-                let series = series(for: s.source)
+                let series = series(for: s.source, at: sub)
                 series.recordErrors(UInt64(s.value) &* UInt64(s.weight))
             case .load1:
                 guard s.value.isFinite && s.value >= 0 else { return false }
@@ -157,6 +159,6 @@ final class NodeState {
     /// Bytes this node holds, for `edgetop bench`.
     var byteCount: Int {
         series.reduce(0) { $0 + $1.byteCount } + gpus.count * MemoryLayout<GPUState>.stride + 256
-            + (history?.byteCount ?? 0) + minute.storageBytes
+            + (history?.byteCount ?? 0)
     }
 }

@@ -19,7 +19,7 @@ extension RegionShard {
         var next = openStep + 1
         // After a long silence, only the steps the short ring can still hold are walked; the
         // minute the data was in is closed first.
-        let keep = max(config.history.shortSteps, 1)
+        let keep = max(config.history.shortSteps, config.history.detailShortSteps, 1)
         if k - next > keep {
             if (openStep + 1) % 60 != 0 { closeMinute(Self.minute(of: openStep)) }
             next = k - keep
@@ -34,37 +34,49 @@ extension RegionShard {
 
     /// Closes step `j` (the second `[j, j+1)`).
     func closeStep(_ j: Int) {
-        let sub = Int((Double(j) / config.subWindowSeconds).rounded(.down))
         let history = config.history.enabled
         let now = Double(j + 1)
         scratchRegion.reset()
         var region = StepTotals()
-        for (siteSlot, site) in sites.enumerated() {
+        for siteSlot in sites.indices {  // by index: copying the site's placement costs a retain per string
             scratchSite.reset()
             var siteTotals = StepTotals()
-            for slot in site.nodeSlots {
+            for slot in sites[siteSlot].nodeSlots {
                 let n = nodes[slot]
                 var totals = StepTotals()
-                scratchNode.reset()
-                chooseStepSeries(n, totals: &totals, now: now)
-                for s in n.series { s.fold(into: sub) }
-                guard history, let rings = n.history else { continue }
-                let q = scratchNode.stepQuantiles()
+                guard history else {
+                    for s in n.series { s.resetStep() }
+                    continue
+                }
+                let rings = n.history ?? makeRings(n)
+                let q: (p50: Double, p99: Double)
+                if n.series.count == 1 {
+                    // One source (nearly every node): its step is the node's, read in place.
+                    let s = n.series[0]
+                    q = s.step.stepQuantiles()
+                    totals.count = s.step.totalCount
+                    totals.errors = s.errorsStep
+                    if !s.step.isEmpty { scratchSite.merge(s.step) }
+                } else {
+                    scratchNode.reset()
+                    chooseStepSeries(n, totals: &totals, now: now)
+                    q = scratchNode.stepQuantiles()
+                    scratchSite.merge(scratchNode)
+                }
+                for s in n.series { s.resetStep() }
                 totals.addGauges(of: n, now: now, staleAfter: config.staleAfterSeconds)
-                n.minute.merge(scratchNode)
-                let state = nodeStepState(n, totals: totals, now: now)
+                let state = nodeStepState(n, totals: totals, now: now, judgeLatency: j % 5 == 0)
                 totals.health.add(state)
                 rings.short.write(j, totals.step(p50: q.p50, p99: q.p99))
                 n.minuteWorst = max(n.minuteWorst ?? state, state)
                 var forMinute = totals
                 forMinute.health = HealthCounts()
                 n.minuteTotals.add(forMinute)
-                scratchSite.merge(scratchNode)
                 siteTotals.add(totals)
             }
             guard history else { continue }
             let q = scratchSite.stepQuantiles()
-            siteHistory[siteSlot].short.write(j, siteTotals.step(p50: q.p50, p99: q.p99))
+            siteRings(siteSlot).short.write(j, siteTotals.step(p50: q.p50, p99: q.p99))
             scratchRegion.merge(scratchSite)
             region.add(siteTotals)
         }
@@ -73,6 +85,25 @@ extension RegionShard {
         regionHistory?.short.write(j, region.step(p50: q.p50, p99: q.p99))
         fleetHistory?.contribute(region: index, step: j, long: false, histogram: scratchRegion.compacted(), totals: region)
         if (j + 1) % 60 == 0 { closeMinute(Self.minute(of: j)) }
+    }
+
+    /// The series whose minute counts for node `n` (one, or per service the most exact with
+    /// data); nil without any.
+    private func minuteSeries(_ n: NodeState, now: Double) -> [LatencySeries] {
+        if n.series.count <= 1 { return n.series }
+        var best: [String: (rank: (Int, Int, Int), series: LatencySeries)] = [:]
+        for s in n.series where !s.minute.isEmpty {
+            let info = Self.info(of: s.source, in: sources)
+            let rank = (s.bucketBoundedUntil >= now ? 1 : 0, info.kind.preference, Int(s.source))
+            if let b = best[info.service], b.rank <= rank { continue }
+            best[info.service] = (rank, s)
+        }
+        return best.values.map(\.series).sorted { $0.source < $1.source }
+    }
+
+    /// The node's minute so far as one histogram to judge (the first service's when several).
+    private func countingMinute(_ n: NodeState, now: Double) -> LatencySeries? {
+        minuteSeries(n, now: now).first
     }
 
     /// Merges into `scratchNode` the series whose step counts for node `n`: per service, the
@@ -101,15 +132,16 @@ extension RegionShard {
     }
 
     /// The node's state at the end of a step: errors over the step, latency over the minute so
-    /// far once it holds enough requests (until then the last verdict stands).
-    private func nodeStepState(_ n: NodeState, totals: StepTotals, now: Double) -> HealthState {
+    /// far once it holds enough requests, judged every `judgeLatency` step (a quantile of the
+    /// minute per node per second is the walk's largest cost; the verdict stands in between).
+    private func nodeStepState(_ n: NodeState, totals: StepTotals, now: Double, judgeLatency: Bool) -> HealthState {
         let outcomes = Double(totals.count) + Double(totals.errors)
         let errorRatio = outcomes > 0 ? Double(totals.errors) / outcomes : 0
         var latency = LatencySummary.empty
-        if n.minute.totalCount >= config.minSamplesForTier {
-            latency = n.minute.summary()
-            n.slowVerdict = latency.p99 > n.placement.tierMs
-        } else if n.slowVerdict {
+        if judgeLatency, let series = countingMinute(n, now: now), series.minute.totalCount >= config.minSamplesForTier {
+            n.slowVerdict = series.minute.quantile(0.99) > n.placement.tierMs
+        }
+        if n.slowVerdict {
             latency = LatencySummary(count: config.minSamplesForTier, p50: .nan, p90: .nan, p99: .infinity,
                                      min: .nan, max: .nan, mean: .nan)
         }
@@ -122,23 +154,33 @@ extension RegionShard {
         guard config.history.enabled else { return }
         scratchRegion.reset()
         var region = StepTotals()
-        for (siteSlot, site) in sites.enumerated() {
+        for siteSlot in sites.indices {  // by index: copying the site's placement costs a retain per string
             scratchSite.reset()
             var siteTotals = StepTotals()
-            for slot in site.nodeSlots {
+            for slot in sites[siteSlot].nodeSlots {
                 let n = nodes[slot]
                 guard let rings = n.history, let worst = n.minuteWorst else { continue }
                 var totals = n.minuteTotals
                 totals.health.add(worst)
-                let q = n.minute.stepQuantiles()
+                let counting = minuteSeries(n, now: Double((m + 1) * 60))
+                let q: (p50: Double, p99: Double)
+                if counting.count == 1 {
+                    q = counting[0].minute.stepQuantiles()
+                    scratchSite.merge(counting[0].minute)
+                } else {
+                    scratchNode.reset()
+                    for s in counting { scratchNode.merge(s.minute) }
+                    q = scratchNode.stepQuantiles()
+                    scratchSite.merge(scratchNode)
+                }
                 rings.long.write(m, totals.step(p50: q.p50, p99: q.p99))
-                scratchSite.merge(n.minute)
                 siteTotals.add(totals)
-                n.minute.reset(); n.minuteTotals = StepTotals(); n.minuteWorst = nil
+                for s in n.series { s.minute.reset() }
+                n.minuteTotals = StepTotals(); n.minuteWorst = nil
             }
             guard siteTotals.health.total > 0 else { continue }
             let q = scratchSite.stepQuantiles()
-            siteHistory[siteSlot].long.write(m, siteTotals.step(p50: q.p50, p99: q.p99))
+            siteRings(siteSlot).long.write(m, siteTotals.step(p50: q.p50, p99: q.p99))
             scratchRegion.merge(scratchSite)
             region.add(siteTotals)
         }
@@ -148,8 +190,34 @@ extension RegionShard {
         fleetHistory?.contribute(region: index, step: m, long: true, histogram: scratchRegion.compacted(), totals: region)
     }
 
+    private func makeRings(_ n: NodeState) -> HistoryRings {
+        let r = HistoryRings(config: config.history, wide: false, detail: true)
+        n.history = r
+        return r
+    }
+
+    private func siteRings(_ slot: Int) -> HistoryRings {
+        while siteHistory.count <= slot { siteHistory.append(nil) }
+        if let r = siteHistory[slot] { return r }
+        let r = HistoryRings(config: config.history, wide: true, detail: true)
+        siteHistory[slot] = r
+        return r
+    }
+
+    /// Bench only: writes every ring slot.
+    func fillHistoryRings() {
+        guard config.history.enabled else { return }
+        for n in nodes where n.history == nil { _ = makeRings(n) }
+        for s in sites.indices { _ = siteRings(s) }
+        let all = nodes.compactMap(\.history) + siteHistory.compactMap { $0 } + (regionHistory.map { [$0] } ?? [])
+        for r in all { r.fill() }
+    }
+
     private func resetMinutes() {
-        for n in nodes { n.minute.reset(); n.minuteTotals = StepTotals(); n.minuteWorst = nil }
+        for n in nodes {
+            for s in n.series { s.minute.reset() }
+            n.minuteTotals = StepTotals(); n.minuteWorst = nil
+        }
     }
 
     /// Histories of this shard's entities; on `queue`. Closes the steps before `now` first.
@@ -159,7 +227,7 @@ extension RegionShard {
         var out: [(HistoryEntity, HistorySeries)] = []
         if let e = region, let r = regionHistory { out.append((e, r.series(span, at: now))) }
         for (e, id) in ids {
-            if let s = siteSlotByID[id], s < siteHistory.count { out.append((e, siteHistory[s].series(span, at: now))) }
+            if let s = siteSlotByID[id], s < siteHistory.count, let r = siteHistory[s] { out.append((e, r.series(span, at: now))) }
         }
         for (e, slot) in slots where slot >= 0 && Int(slot) < nodes.count {
             if let r = nodes[Int(slot)].history { out.append((e, r.series(span, at: now))) }

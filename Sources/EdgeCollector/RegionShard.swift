@@ -33,7 +33,9 @@ final class RegionShard: @unchecked Sendable {
     var openStep = Int.min
     var nextStepBoundary = -Double.infinity
     var regionHistory: HistoryRings?
-    var siteHistory: [HistoryRings] = []
+    /// Each site's rings, by site slot; made at the site's first step (not at registration,
+    /// so a fresh start draws its first frame before any ring exists).
+    var siteHistory: [HistoryRings?] = []
     let fleetHistory: FleetHistory?
     var scratchSite = RollupHistogram()
     var scratchRegion = RollupHistogram()
@@ -48,7 +50,7 @@ final class RegionShard: @unchecked Sendable {
         self.config = config
         self.fleetHistory = fleetHistory
         queue = DispatchQueue(label: "edgetop.region.\(id)")
-        if config.history.enabled { regionHistory = HistoryRings(config: config.history, wide: true) }
+        if config.history.enabled { regionHistory = HistoryRings(config: config.history, wide: true, detail: false) }
     }
 
     private var ringSize: Int { config.subWindows - 1 }
@@ -62,12 +64,10 @@ final class RegionShard: @unchecked Sendable {
             siteSlot = sites.count
             siteSlotByID[p.siteID] = siteSlot
             sites.append((p, []))
-            if config.history.enabled { siteHistory.append(HistoryRings(config: config.history, wide: true)) }
         }
         let slot = nodes.count
         let node = NodeState(placement: p, siteSlot: siteSlot, ringSize: ringSize, windowSeconds: config.windowSeconds,
                              staleAfterSeconds: config.staleAfterSeconds)
-        if config.history.enabled { node.history = HistoryRings(config: config.history, wide: false) }
         nodes.append(node)
         sites[siteSlot].nodeSlots.append(slot)
         return Int32(slot)
@@ -89,7 +89,7 @@ final class RegionShard: @unchecked Sendable {
             if s.time >= nextBoundary { advance(to: s.time) }
             if s.time < firstTime { firstTime = s.time }
             let slot = Int(s.node.slot)
-            if slot >= 0 && slot < count && s.time.isFinite && nodes[slot].apply(s) {
+            if slot >= 0 && slot < count && s.time.isFinite && nodes[slot].apply(s, sub: currentSub) {
                 samples &+= 1
             } else {
                 invalid &+= 1
@@ -217,7 +217,7 @@ final class RegionShard: @unchecked Sendable {
 
     /// Approximate bytes held by this region's nodes.
     func byteCount() -> Int {
-        nodes.reduce(0) { $0 + $1.byteCount } + siteHistory.reduce(0) { $0 + $1.byteCount } + (regionHistory?.byteCount ?? 0)
+        nodes.reduce(0) { $0 + $1.byteCount } + siteHistory.reduce(0) { $0 + ($1?.byteCount ?? 0) } + (regionHistory?.byteCount ?? 0)
     }
 }
 

@@ -167,8 +167,8 @@ public enum Screen {
             if showBar && c.column.title == "GPU%" { x += barWidth }
         }
         if sparkWidth > 0 {
-            g.put(TextWidth.pad("p99 5m", sparkCells), x: sparkX, y: top, style: CellStyle(.plain, bold: true, reverse: true))
-            g.put(TextWidth.pad("req/s 5m", sparkCells), x: sparkX + sparkCells + 1, y: top, style: CellStyle(.plain, bold: true, reverse: true))
+            g.put(TextWidth.pad("p99 3m", sparkCells), x: sparkX, y: top, style: CellStyle(.plain, bold: true, reverse: true))
+            g.put(TextWidth.pad("req/s 3m", sparkCells), x: sparkX + sparkCells + 1, y: top, style: CellStyle(.plain, bold: true, reverse: true))
         }
         let visible = max(0, bottom - top - 1)
         state.scroll(visibleRows: visible, rows: model.rows)
@@ -208,105 +208,6 @@ public enum Screen {
         }
     }
 
-    /// A horizontal bar for a fraction 0…1, with eighth-cell precision in UTF-8.
-    static func bar(_ g: inout CellGrid, x: Int, y: Int, width: Int, fraction: Double, ascii: Bool) {
-        guard fraction.isFinite, width > 0 else { return }
-        let f = min(1, max(0, fraction))
-        let eighths = Int((f * Double(width * 8)).rounded())
-        let tone: Tone = f >= 0.95 ? .degraded : .healthy
-        if ascii {
-            g.put(String(repeating: "#", count: eighths / 8), x: x, y: y, style: CellStyle(tone))
-            return
-        }
-        let partial: [Unicode.Scalar] = [" ", "▏", "▎", "▍", "▌", "▋", "▊", "▉"]
-        var s = String(repeating: "█", count: eighths / 8)
-        if eighths % 8 > 0 { s.unicodeScalars.append(partial[eighths % 8]) }
-        g.put(s, x: x, y: y, style: CellStyle(tone))
-    }
-
-    static func nodeView(_ g: inout CellGrid, _ state: inout UIState, node: NodeStatus) {
-        // The latency distribution shows only its occupied bins (from the first to the last
-        // non-empty one), so at 80x24 GPUs, facts and distribution all fit; the GPU table
-        // takes what is left and scrolls.
-        let d = node.distribution
-        let firstBin = d.firstIndex { $0 > 0 } ?? 0
-        let lastBin = d.lastIndex { $0 > 0 } ?? -1
-        let bins = lastBin >= firstBin ? Array(firstBin...lastBin) : []
-        let sourcesLine = node.latencySources.count > 1 ? 1 : 0
-        let below = 3 + sourcesLine + 2 + (bins.isEmpty ? 1 : bins.count)  // facts, sources, title, bins
-        let room = g.height - 2 - 4 - below - 1
-        let gpuRows = max(1, min(max(1, node.gpus.count), room))
-        let tableBottom = 3 + 1 + gpuRows
-        table(&g, &state, top: 3, bottom: tableBottom)
-        var y = tableBottom + 1
-        let l = node.latency
-        let health = "\(node.health.label)\(node.reason.isEmpty ? "" : ": " + node.reason)"
-        g.put(health, x: 1, y: y, style: CellStyle(Tone.of(node.health), bold: true), maxWidth: g.width - 2)
-        y += 1
-        var facts1 = "tier <\(Int(node.tierMs))ms · \(Formatting.rate(node.rps)) req/s · errors \(Formatting.fixed(node.errorRatio * 100, 1))% · "
-            + "\(Formatting.count(l.count)) requests in \(Int(state.snapshot?.windowSeconds ?? 0))s window"
-        if node.load1.isFinite { facts1 += " · load \(Formatting.fixed(node.load1, 2))" }
-        if node.memUsedPct.isFinite { facts1 += " · mem \(Formatting.pct(node.memUsedPct))%" }
-        if node.requestsRunning.isFinite || node.requestsWaiting.isFinite {
-            facts1 += " · running \(Formatting.pct(node.requestsRunning)) waiting \(Formatting.pct(node.requestsWaiting))"
-        }
-        g.put(facts1, x: 1, y: y, style: CellStyle(.plain), maxWidth: g.width - 2)
-        y += 1
-        var x = 1
-        let approx = l.bucketBounded ? (state.ascii ? "~" : "≈") : ""
-        for (label, v) in [("p50", l.p50), ("p90", l.p90), ("p99", l.p99), ("max", l.max)] {
-            x += g.put("\(label) ", x: x, y: y, style: CellStyle(.dim))
-            x += g.put("\(v.isFinite ? approx : "")\(Formatting.ms(v))ms", x: x, y: y, style: CellStyle(Tone.latency(v), bold: label == "p99")) + 2
-        }
-        if !node.latencySource.isEmpty {
-            g.put("from \(node.latencySource)", x: x, y: y, style: CellStyle(.dim), maxWidth: max(0, g.width - x - 1))
-        }
-        y += 1
-        if sourcesLine > 0 {
-            // One request, one count: the other sources of the same requests are shown, not added.
-            var x = 1
-            x += g.put("also seen: ", x: x, y: y, style: CellStyle(.dim))
-            for s in node.latencySources where !s.used && x < g.width - 2 {
-                let a = s.latency.bucketBounded ? approx.isEmpty ? (state.ascii ? "~" : "≈") : approx : ""
-                let text = "\(s.source) \(Formatting.count(s.latency.count)) req p99 \(s.latency.p99.isFinite ? a : "")\(Formatting.ms(s.latency.p99))ms (not added)  "
-                x += g.put(text, x: x, y: y, style: CellStyle(.dim), maxWidth: max(0, g.width - x - 1))
-            }
-            y += 1
-        }
-        guard y < g.height - 2 else { return }
-        state.wantedHistory.append(.node(node.id))
-        if state.showCharts && chartSeries(state, .node(node.id)) != nil && g.height - 2 - y >= 5 {
-            chartsPanel(&g, &state, entity: .node(node.id), top: y, bottom: g.height - 2, group: false)
-            return
-        }
-        g.put("latency distribution over the window\(state.showCharts ? "" : " · c: charts")", x: 1, y: y, style: CellStyle(.plain, bold: true))
-        y += 1
-        if bins.isEmpty {
-            g.put("no requests in the window", x: 3, y: y, style: CellStyle(.dim))
-            return
-        }
-        let total = d.reduce(0, +)
-        let maxCount = d.max() ?? 0
-        let bounds = LatencyBins.upperBoundsMs
-        let labelWidth = 12, countWidth = 16
-        let barWidth = max(10, g.width - labelWidth - countWidth - 4)
-        for i in bins where y < g.height - 1 {
-            let c = d[i]
-            let lo = i == 0 ? 0 : bounds[i - 1]
-            let label = bounds[i].isInfinite ? "≥\(Int(lo))ms" : "\(Int(lo))–\(Int(bounds[i]))ms"
-            g.put(TextWidth.pad(state.ascii ? label.replacingOccurrences(of: "–", with: "-").replacingOccurrences(of: "≥", with: ">=") : label,
-                                labelWidth, right: true), x: 1, y: y, style: CellStyle(.dim))
-            let fraction = maxCount > 0 ? Double(c) / Double(maxCount) : 0
-            let tone = Tone.latency(bounds[i].isInfinite ? lo + 1 : bounds[i] - 0.001)
-            bar(&g, x: labelWidth + 2, y: y, width: barWidth, fraction: fraction, ascii: state.ascii)
-            g.restyle(x: labelWidth + 2, y: y, count: barWidth) { $0.tone = tone }
-            let pct = total > 0 ? Double(c) / Double(total) * 100 : 0
-            let count = "\(Formatting.count(c)) \(Formatting.fixed(pct, 1))%"
-            g.put(TextWidth.pad(count, countWidth, right: true), x: g.width - countWidth - 1, y: y, style: CellStyle(.plain))
-            y += 1
-        }
-    }
-
     static func statusBar(_ g: inout CellGrid, _ state: UIState, y: Int) {
         let style = CellStyle(.plain, reverse: true)
         g.fill(x: 0, y: y, count: g.width, style: style)
@@ -334,47 +235,5 @@ public enum Screen {
 
     static func refreshLabel(_ s: Double) -> String {
         s < 1 ? "\(Int((s * 1000).rounded()))ms" : "\(Int(s))s"
-    }
-
-    static func help(_ g: inout CellGrid, _ state: UIState) {
-        var lines: [(String, String)] = []
-        for action in Action.allCases {
-            let keys = state.keyMap.names[action] ?? []
-            lines.append((keys.joined(separator: " "), action.help))
-        }
-        let legend = [
-            "HEALTH: dn down, deg degraded, st stale",
-            "Latency colours: tiers <50 <100 <200 <500 ms, above",
-            "Typing a filter, keys are text; Ctrl-C quits.",
-            "? or any other key closes this help.",
-        ]
-        let keyWidth = max(12, lines.map { TextWidth.width($0.0) }.max() ?? 0)
-        let inner = min(g.width - 6, max(50, keyWidth + 5 + (lines.map { TextWidth.width($0.1) }.max() ?? 0)))
-        let height = min(g.height - 2, lines.count + legend.count + 4)
-        let x0 = (g.width - inner - 2) / 2, y0 = max(1, (g.height - height) / 2)
-        let box = CellStyle(.accent, bold: true)
-        let (h, v, tl, tr, bl, br): (Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar) =
-            state.ascii ? ("-", "|", "+", "+", "+", "+") : ("─", "│", "┌", "┐", "└", "┘")
-        for y in y0..<(y0 + height) { g.fill(x: x0, y: y, count: inner + 2) }
-        g.fill(h, x: x0 + 1, y: y0, count: inner, style: box)
-        g.fill(h, x: x0 + 1, y: y0 + height - 1, count: inner, style: box)
-        for y in (y0 + 1)..<(y0 + height - 1) {
-            g.fill(v, x: x0, y: y, count: 1, style: box)
-            g.fill(v, x: x0 + inner + 1, y: y, count: 1, style: box)
-        }
-        g.fill(tl, x: x0, y: y0, count: 1, style: box); g.fill(tr, x: x0 + inner + 1, y: y0, count: 1, style: box)
-        g.fill(bl, x: x0, y: y0 + height - 1, count: 1, style: box); g.fill(br, x: x0 + inner + 1, y: y0 + height - 1, count: 1, style: box)
-        g.put(" edgetop keys ", x: x0 + 2, y: y0, style: box)
-        var y = y0 + 1
-        for (keys, text) in lines where y < y0 + height - legend.count - 2 {
-            g.put(TextWidth.pad(keys, keyWidth), x: x0 + 2, y: y, style: CellStyle(.accent, bold: true))
-            g.put(text, x: x0 + 3 + keyWidth, y: y, maxWidth: inner - keyWidth - 3)
-            y += 1
-        }
-        y += 1
-        for l in legend where y < y0 + height - 1 {
-            g.put(l, x: x0 + 2, y: y, style: CellStyle(.dim), maxWidth: inner - 2)
-            y += 1
-        }
     }
 }

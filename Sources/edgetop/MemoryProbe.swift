@@ -14,9 +14,11 @@ struct MemoryProbe: ParsableCommand {
 
     @Option(help: "view or snapshot") var mode = "view"
     @Option(help: "Wall-clock seconds the view runs after its window is full.") var seconds: Double = 20
+    @Option(help: "History: on (standard depth; rings fill as time passes), off, full (full depth), or filled (standard, every slot written as after 24 h).") var history = "on"
 
     func run() throws {
-        let collector = Collector()
+        let depth: HistoryConfig = history == "off" ? .off : history == "full" ? .full : .standard
+        let collector = Collector(config: CollectorConfig(history: depth))
         let window = collector.config.windowSeconds
         let now = Date().timeIntervalSince1970
         // A full window of fleet time, simulated as fast as the machine allows.
@@ -33,6 +35,10 @@ struct MemoryProbe: ParsableCommand {
         sim.advance(to: now)
         collector.drain()
         stage("window simulated (state \(collector.stateBytes() / 1_000_000) MB)")
+        if history == "filled" {
+            collector.fillHistoryRings()
+            stage("history rings filled")
+        }
         if mode == "snapshot" {
             let snap = collector.snapshot(at: now)
             stage("snapshot")
@@ -46,6 +52,7 @@ struct MemoryProbe: ParsableCommand {
         driver.start()
         defer { driver.stop() }
         let pump = SnapshotPump { collector.snapshot(at: Date().timeIntervalSince1970) }
+        pump.historyProvider = collector
         pump.prime()
         let terminal = MemoryTerminal(width: 160, height: 45, until: Date().timeIntervalSince1970 + seconds)
         let session = InteractiveSession(terminal: terminal, state: UIState(), pump: pump)

@@ -21,6 +21,9 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "Replay samples from a JSON Lines file instead of the simulator.")
     var replay: String?
 
+    @Option(help: "History kept: standard (fleet and regions 15 min at 1 s and 24 h at 1 min; sites and nodes 3 min and 1 h), full (15 min and 24 h everywhere: ~10× the memory), off.")
+    var historyDepth = "standard"
+
     @Option(help: "Record every sample ingested (any source) to this JSON Lines file, in the replay format.")
     var record: String?
 
@@ -99,6 +102,7 @@ struct SourceOptions: ParsableArguments {
             throw ValidationError("--interval must be between 0 and 3600 seconds")
         }
         if replay != nil && hasLiveSources { throw ValidationError("--replay cannot be combined with live sources") }
+        if HistoryConfig(depth: historyDepth) == nil { throw ValidationError("--history-depth must be standard, full or off") }
         guard speed.isFinite, speed >= 0, speed <= 10_000 else { throw ValidationError("--speed must be between 0 and 10000") }
         if speed > 0 && replay == nil { throw ValidationError("--speed is for --replay") }
         if at != nil && replay == nil { throw ValidationError("--at is for --replay") }
@@ -129,7 +133,8 @@ struct SourceOptions: ParsableArguments {
         let recorded = replay.flatMap { ReplaySource.header(of: $0) }
         return CollectorConfig(windowSeconds: window ?? recorded?.windowSeconds ?? effectiveWindow,
                                subWindows: recorded?.subWindows ?? 6,
-                               intervalSeconds: interval ?? fromFile?.interval ?? recorded?.intervalSeconds ?? (replay != nil ? 10 : scrapeInterval))
+                               intervalSeconds: interval ?? fromFile?.interval ?? recorded?.intervalSeconds ?? (replay != nil ? 10 : scrapeInterval),
+                               history: HistoryConfig(depth: historyDepth) ?? .standard)
     }
 
     /// Starts `--record` on `collector` (nil without it); `close()` it when done.

@@ -144,8 +144,8 @@ struct SchemaTests {
     func validates() throws {
         let bin = edgetopBinary()
         let schema = repositoryRoot().appendingPathComponent("docs/snapshot.schema.json").path
-        for view in ["regions", "nodes"] {
-            let r = spawn(bin, ["snapshot", "--format", "json", "--view", view, "--region", "OC", "--duration", "4", "--rate", "5000"])
+        for (view, extra) in [("regions", [String]()), ("nodes", []), ("nodes", ["--history", "15m"]), ("sites", ["--history", "24h"])] {
+            let r = spawn(bin, ["snapshot", "--format", "json", "--view", view, "--region", "OC", "--duration", "4", "--rate", "5000"] + extra)
             #expect(r.status == 0)
             let doc = temporaryFile(r.stdout, suffix: ".json")
             defer { try? FileManager.default.removeItem(atPath: doc) }

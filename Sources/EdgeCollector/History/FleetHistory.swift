@@ -25,7 +25,7 @@ public final class FleetHistory: @unchecked Sendable {
     /// How many regions contribute (every shard, from its creation).
     private var regions = 0
 
-    init(config: HistoryConfig) { rings = HistoryRings(config: config, wide: true) }
+    init(config: HistoryConfig) { rings = HistoryRings(config: config, wide: true, detail: false) }
 
     /// Says how many regions there are: a step is complete once each has passed it.
     func setRegions(_ n: Int) {
@@ -63,4 +63,6 @@ public final class FleetHistory: @unchecked Sendable {
     }
 
     var byteCount: Int { rings.byteCount }
+
+    func fill() { lock.lock(); rings.fill(); lock.unlock() }
 }

@@ -23,7 +23,8 @@ final class HistoryRing {
         self.capacity = max(1, capacity)
         self.wide = wide
         stride = Self.stride(wide: wide)
-        storage = calloc(self.capacity, stride)!
+        guard let p = calloc(self.capacity, stride) else { fatalError("history ring of \(self.capacity) steps: out of memory (errno \(errno))") }
+        storage = p
     }
 
     deinit { free(storage) }
@@ -135,12 +136,23 @@ final class HistoryRings {
     let short: HistoryRing
     let long: HistoryRing
 
-    init(config: HistoryConfig, wide: Bool) {
-        short = HistoryRing(capacity: config.shortSteps, wide: wide)
-        long = HistoryRing(capacity: config.longSteps, wide: wide)
+    /// `detail`: a site's or node's rings (`HistoryConfig.detailShortSteps`…), else the
+    /// fleet's or a region's.
+    init(config: HistoryConfig, wide: Bool, detail: Bool) {
+        short = HistoryRing(capacity: detail ? config.detailShortSteps : config.shortSteps, wide: wide)
+        long = HistoryRing(capacity: detail ? config.detailLongSteps : config.longSteps, wide: wide)
     }
 
     var byteCount: Int { short.byteCount + long.byteCount }
+
+    /// Bench only: writes every slot of both rings.
+    func fill() {
+        let step = HistoryStep(hasData: true, count: 1, p50: 1, p99: 2, health: HealthCounts(healthy: 1))
+        for ring in [short, long] {
+            let base = max(0, ring.newest == Int.min ? 0 : ring.newest + 1)
+            for k in base..<(base + ring.capacity) { ring.write(k, step) }
+        }
+    }
 
     /// The series over `span` ending with the step that contains `now - stepSeconds` (the last
     /// closed step).
@@ -153,19 +165,52 @@ final class HistoryRings {
     }
 }
 
-/// How much history the collector keeps: `shortSteps` of 1 s and `longSteps` of 1 min per
-/// entity (defaults: 15 min and 24 h). Zero turns history off.
+/// How much history the collector keeps, per entity: `shortSteps` of 1 s and `longSteps` of
+/// 1 min for the fleet and each region; `detailShortSteps` and `detailLongSteps` for each site
+/// and node (there are thousands of those, so they are where memory goes).
+///
+/// - `standard` (the default): fleet and regions 15 min and 24 h; sites and nodes 3 min and
+///   1 h — 3.1 KB a node, ~55 MB for the default fleet.
+/// - `full`: 15 min and 24 h everywhere — 30 KB a node, ~540 MB for the default fleet.
+/// - `off`.
 public struct HistoryConfig: Sendable, Equatable {
     public var shortSteps: Int
     public var longSteps: Int
-    public init(shortSteps: Int = 900, longSteps: Int = 1440) {
-        self.shortSteps = max(0, shortSteps); self.longSteps = max(0, longSteps)
+    public var detailShortSteps: Int
+    public var detailLongSteps: Int
+
+    /// The same depth at every level.
+    public init(shortSteps: Int, longSteps: Int) {
+        self.init(shortSteps: shortSteps, longSteps: longSteps, detailShortSteps: shortSteps, detailLongSteps: longSteps)
     }
+
+    public init(shortSteps: Int, longSteps: Int, detailShortSteps: Int, detailLongSteps: Int) {
+        self.shortSteps = max(0, shortSteps); self.longSteps = max(0, longSteps)
+        self.detailShortSteps = max(0, detailShortSteps); self.detailLongSteps = max(0, detailLongSteps)
+    }
+
+    public init() { self = .standard }
+
+    public static let standard = HistoryConfig(shortSteps: 900, longSteps: 1440, detailShortSteps: 180, detailLongSteps: 60)
+    public static let full = HistoryConfig(shortSteps: 900, longSteps: 1440)
     public static let off = HistoryConfig(shortSteps: 0, longSteps: 0)
-    public var enabled: Bool { shortSteps > 0 || longSteps > 0 }
+
+    /// `standard`, `full` or `off` (the `--history-depth` values).
+    public init?(depth: String) {
+        switch depth {
+        case "standard": self = .standard
+        case "full": self = .full
+        case "off": self = .off
+        default: return nil
+        }
+    }
+
+    public var enabled: Bool { shortSteps > 0 || longSteps > 0 || detailShortSteps > 0 || detailLongSteps > 0 }
 
     /// Bytes one node's rings take (for the bench and the README).
-    public var bytesPerNode: Int { (shortSteps + longSteps) * HistoryRing.stride(wide: false) }
-    /// Bytes one site's, region's or the fleet's rings take.
+    public var bytesPerNode: Int { (detailShortSteps + detailLongSteps) * HistoryRing.stride(wide: false) }
+    /// Bytes one site's rings take.
+    public var bytesPerSite: Int { (detailShortSteps + detailLongSteps) * HistoryRing.stride(wide: true) }
+    /// Bytes a region's or the fleet's rings take.
     public var bytesPerGroup: Int { (shortSteps + longSteps) * HistoryRing.stride(wide: true) }
 }

@@ -14,13 +14,17 @@ extension Screen {
         guard height >= 5 else { return }
         state.wantedHistory.append(entity)
         let span = state.chartSpan
-        let label = "\(span.rawValue) · \(span == .m15 ? "1 s" : "1 min") steps · w: 15m/1h/24h"
-        g.put(label, x: 1, y: top, style: CellStyle(.dim), maxWidth: g.width - 2)
         guard let series = chartSeries(state, entity) else {
+            g.put("\(span.rawValue) · w: 15m/1h/24h", x: 1, y: top, style: CellStyle(.dim), maxWidth: g.width - 2)
             g.put("history: collecting…", x: 1, y: top + 1, style: CellStyle(.dim))
             return
         }
         let spanS = Double(series.steps.count) * series.stepSeconds
+        // Say what the ring holds when it is shorter than the span asked for (sites and nodes
+        // keep 3 min and 1 h unless --history-depth full).
+        let shorter = spanS < Double(span.steps) * span.stepSeconds - 0.5 ? " (this level keeps \(Chart.duration(spanS)); --history-depth full: \(span.rawValue))" : ""
+        let label = "\(Chart.duration(spanS)) · \(Chart.duration(series.stepSeconds)) steps · w: 15m/1h/24h\(shorter)"
+        g.put(label, x: 1, y: top, style: CellStyle(.dim), maxWidth: g.width - 2)
         func count(_ v: Double) -> String { Formatting.rate(v) }
         var charts = [
             Chart(title: "p99 ms", values: series.p99Ms, spanSeconds: spanS, worst: true,
@@ -71,9 +75,9 @@ extension Screen {
         }
     }
 
-    /// Steps a row's sparkline covers: the last 5 min, 20 s a cell (the recent trend; the
-    /// charts show the whole span).
-    static let sparkSteps = 300
+    /// Steps a row's sparkline covers: the last 3 min, 18 s a cell (the recent trend, and what
+    /// a site's or node's 1 s ring holds by default; the charts show the whole span).
+    static let sparkSteps = 180
 
     /// Sparklines of a row: p99 (worst step per cell, tier colours) and requests/s.
     static func sparklines(_ g: inout CellGrid, _ state: UIState, entity: HistoryEntity, x: Int, y: Int) {

@@ -1,0 +1,47 @@
+import EdgeCollector
+import EdgeCore
+
+extension Screen {
+    /// The key help overlay, from the key map in use.
+    static func help(_ g: inout CellGrid, _ state: UIState) {
+        var lines: [(String, String)] = []
+        for action in Action.allCases {
+            let keys = state.keyMap.names[action] ?? []
+            lines.append((keys.joined(separator: " "), action.help))
+        }
+        let legend = [
+            "HEALTH: dn down, deg degraded, st stale",
+            "Latency colours: tiers <50 <100 <200 <500 ms, above",
+            "Typing a filter, keys are text; Ctrl-C quits.",
+            "? or any other key closes this help.",
+        ]
+        let keyWidth = max(12, lines.map { TextWidth.width($0.0) }.max() ?? 0)
+        let inner = min(g.width - 6, max(50, keyWidth + 5 + (lines.map { TextWidth.width($0.1) }.max() ?? 0)))
+        let height = min(g.height - 2, lines.count + legend.count + 4)
+        let x0 = (g.width - inner - 2) / 2, y0 = max(1, (g.height - height) / 2)
+        let box = CellStyle(.accent, bold: true)
+        let (h, v, tl, tr, bl, br): (Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar) =
+            state.ascii ? ("-", "|", "+", "+", "+", "+") : ("─", "│", "┌", "┐", "└", "┘")
+        for y in y0..<(y0 + height) { g.fill(x: x0, y: y, count: inner + 2) }
+        g.fill(h, x: x0 + 1, y: y0, count: inner, style: box)
+        g.fill(h, x: x0 + 1, y: y0 + height - 1, count: inner, style: box)
+        for y in (y0 + 1)..<(y0 + height - 1) {
+            g.fill(v, x: x0, y: y, count: 1, style: box)
+            g.fill(v, x: x0 + inner + 1, y: y, count: 1, style: box)
+        }
+        g.fill(tl, x: x0, y: y0, count: 1, style: box); g.fill(tr, x: x0 + inner + 1, y: y0, count: 1, style: box)
+        g.fill(bl, x: x0, y: y0 + height - 1, count: 1, style: box); g.fill(br, x: x0 + inner + 1, y: y0 + height - 1, count: 1, style: box)
+        g.put(" edgetop keys ", x: x0 + 2, y: y0, style: box)
+        var y = y0 + 1
+        for (keys, text) in lines where y < y0 + height - legend.count - 2 {
+            g.put(TextWidth.pad(keys, keyWidth), x: x0 + 2, y: y, style: CellStyle(.accent, bold: true))
+            g.put(text, x: x0 + 3 + keyWidth, y: y, maxWidth: inner - keyWidth - 3)
+            y += 1
+        }
+        y += 1
+        for l in legend where y < y0 + height - 1 {
+            g.put(l, x: x0 + 2, y: y, style: CellStyle(.dim), maxWidth: inner - 2)
+            y += 1
+        }
+    }
+}
