@@ -33,8 +33,12 @@ final class LatencySeries {
     /// Until when the window holds classic-bucket latency (its quantiles are bucket-bounded).
     var bucketBoundedUntil = -Double.infinity
 
-    init(source: SourceID, ringSize: Int) {
+    /// Whether steps and minutes are recorded (history on).
+    let keepsSteps: Bool
+
+    init(source: SourceID, ringSize: Int, keepsSteps: Bool = true) {
         self.source = source
+        self.keepsSteps = keepsSteps
         ring = [CompactHistogram](repeating: CompactHistogram(), count: ringSize)
         ringSub = [Int](repeating: Int.min, count: ringSize)
         errorsRing = [UInt64](repeating: 0, count: ringSize)
@@ -77,10 +81,12 @@ final class LatencySeries {
     @inline(__always)
     final func record(_ ms: Double, weight: UInt32) {
         if weight == 1 {
-            current.record(ms); step.record(ms); minute.record(ms)
+            current.record(ms)
+            if keepsSteps { step.record(ms); minute.record(ms) }
         } else {
             let n = UInt64(weight)
-            current.record(ms, count: n); step.record(ms, count: n); minute.record(ms, count: n)
+            current.record(ms, count: n)
+            if keepsSteps { step.record(ms, count: n); minute.record(ms, count: n) }
         }
         let n = UInt64(weight)
         tierCumulative[TierBuckets.index(ms)] &+= n
@@ -91,7 +97,7 @@ final class LatencySeries {
     @inline(__always)
     func recordErrors(_ n: UInt64) {
         errorsCurrent &+= n
-        errorsStep &+= n
+        if keepsSteps { errorsStep &+= n }
         errorsTotal &+= n
     }
 

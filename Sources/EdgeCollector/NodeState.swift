@@ -46,6 +46,8 @@ final class NodeState {
     let windowSeconds: Double
     let staleAfterSeconds: Double
     let ringSize: Int
+    /// History on: series record 1 s steps and minutes too.
+    var keepsSteps = true
 
     /// History: the node's rings (made at its first step; nil with history off) and what the minute being filled has
     /// gathered from its closed steps (its latency is in each series' `minute`).
@@ -79,7 +81,7 @@ final class NodeState {
     @inline(never)
     func otherSeries(for source: SourceID) -> LatencySeries {
         for s in series where s.source == source { return s }
-        let s = LatencySeries(source: source, ringSize: ringSize)
+        let s = LatencySeries(source: source, ringSize: ringSize, keepsSteps: keepsSteps)
         series.append(s)
         if primary == nil { primary = s }
         return s

@@ -7,7 +7,7 @@ import EdgeCore
 extension RegionShard {
     /// Closes every step before the one holding `time`; on `queue`.
     func stepTo(_ time: Double) {
-        guard time.isFinite else { return }
+        guard time.isFinite, config.history.enabled else { return }
         let k = Int(time.rounded(.down))
         guard openStep != Int.min else {
             openStep = k
@@ -35,6 +35,7 @@ extension RegionShard {
     /// Closes step `j` (the second `[j, j+1)`).
     func closeStep(_ j: Int) {
         let history = config.history.enabled
+        guard history else { return }  // no steps recorded, nothing to walk
         let now = Double(j + 1)
         scratchRegion.reset()
         var region = StepTotals()

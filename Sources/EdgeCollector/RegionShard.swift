@@ -68,6 +68,7 @@ final class RegionShard: @unchecked Sendable {
         let slot = nodes.count
         let node = NodeState(placement: p, siteSlot: siteSlot, ringSize: ringSize, windowSeconds: config.windowSeconds,
                              staleAfterSeconds: config.staleAfterSeconds)
+        node.keepsSteps = config.history.enabled
         nodes.append(node)
         sites[siteSlot].nodeSlots.append(slot)
         return Int32(slot)
