@@ -137,11 +137,11 @@ public final class Collector: @unchecked Sendable {
     /// Returns at once; the samples are applied in order on each region's queue.
     public func ingest(_ batch: [Sample]) {
         guard let first = batch.first else { return }
-        lock.lock()
-        let tap = _tap
+        lock.lock()  // once per batch: the tap and the shards together
+        generation &+= 1
+        let tap = _tap, shards = self.shards
         lock.unlock()
         tap?(batch)
-        let shards = shardList(changing: true)
         if batch.allSatisfy({ $0.node.region == first.node.region }) {
             dispatch(batch, to: shards, region: first.node.region)
             return

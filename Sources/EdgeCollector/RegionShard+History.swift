@@ -34,8 +34,7 @@ extension RegionShard {
 
     /// Closes step `j` (the second `[j, j+1)`).
     func closeStep(_ j: Int) {
-        let history = config.history.enabled
-        guard history else { return }  // no steps recorded, nothing to walk
+        guard config.history.enabled else { return }  // no steps recorded, nothing to walk
         let now = Double(j + 1)
         scratchRegion.reset()
         var region = StepTotals()
@@ -44,26 +43,11 @@ extension RegionShard {
             var siteTotals = StepTotals()
             for slot in sites[siteSlot].nodeSlots {
                 let n = nodes[slot]
-                var totals = StepTotals()
-                guard history else {
-                    for s in n.series { s.resetStep() }
-                    continue
-                }
                 let rings = n.history ?? makeRings(n)
-                let q: (p50: Double, p99: Double)
-                if n.series.count == 1 {
-                    // One source (nearly every node): its step is the node's, read in place.
-                    let s = n.series[0]
-                    q = s.step.stepQuantiles()
-                    totals.count = s.step.totalCount
-                    totals.errors = s.errorsStep
-                    if !s.step.isEmpty { scratchSite.merge(s.step) }
-                } else {
-                    scratchNode.reset()
-                    chooseStepSeries(n, totals: &totals, now: now)
-                    q = scratchNode.stepQuantiles()
-                    scratchSite.merge(scratchNode)
-                }
+                let counting = countingSeries(n, now: now) { $0.stepHasData }
+                var totals = StepTotals()
+                for s in counting { totals.count &+= s.step.totalCount; totals.errors &+= s.errorsStep }
+                let q = quantilesIntoSite(counting, minute: false)
                 for s in n.series { s.resetStep() }
                 totals.addGauges(of: n, now: now, staleAfter: config.staleAfterSeconds)
                 let state = nodeStepState(n, totals: totals, now: now, judgeLatency: j % 5 == 0)
@@ -75,25 +59,19 @@ extension RegionShard {
                 n.minuteTotals.add(forMinute)
                 siteTotals.add(totals)
             }
-            guard history else { continue }
-            let q = scratchSite.stepQuantiles()
-            siteRings(siteSlot).short.write(j, siteTotals.step(p50: q.p50, p99: q.p99))
-            scratchRegion.merge(scratchSite)
-            region.add(siteTotals)
+            finishSite(siteSlot, j, siteTotals, long: false, region: &region)
         }
-        guard history else { return }
-        let q = scratchRegion.stepQuantiles()
-        regionHistory?.short.write(j, region.step(p50: q.p50, p99: q.p99))
-        fleetHistory?.contribute(region: index, step: j, long: false, histogram: scratchRegion.compacted(), totals: region)
+        finishRegion(j, region, long: false)
         if (j + 1) % 60 == 0 { closeMinute(Self.minute(of: j)) }
     }
 
-    /// The series whose minute counts for node `n` (one, or per service the most exact with
-    /// data); nil without any.
-    private func minuteSeries(_ n: NodeState, now: Double) -> [LatencySeries] {
-        if n.series.count <= 1 { return n.series }
+    /// The series that count for node `n` in a step or a minute (`hasData` says which of
+    /// theirs): per service, the most exact one with data — per-sample before bucket-bounded,
+    /// then by source kind, then the first registered (as `chooseSeries` does for the window).
+    private func countingSeries(_ n: NodeState, now: Double, hasData: (LatencySeries) -> Bool) -> [LatencySeries] {
+        if n.series.count == 1 { return hasData(n.series[0]) ? n.series : [] }
         var best: [String: (rank: (Int, Int, Int), series: LatencySeries)] = [:]
-        for s in n.series where !s.minute.isEmpty {
+        for s in n.series where hasData(s) {
             let info = Self.info(of: s.source, in: sources)
             let rank = (s.bucketBoundedUntil >= now ? 1 : 0, info.kind.preference, Int(s.source))
             if let b = best[info.service], b.rank <= rank { continue }
@@ -102,34 +80,35 @@ extension RegionShard {
         return best.values.map(\.series).sorted { $0.source < $1.source }
     }
 
-    /// The node's minute so far as one histogram to judge (the first service's when several).
-    private func countingMinute(_ n: NodeState, now: Double) -> LatencySeries? {
-        minuteSeries(n, now: now).first
+    /// p50 and p99 of the counting series' step (or minute) histograms merged, which are also
+    /// merged into `scratchSite`; a single series (nearly every node) is read in place.
+    private func quantilesIntoSite(_ series: [LatencySeries], minute: Bool) -> (p50: Double, p99: Double) {
+        if series.count == 1 {
+            let s = series[0]
+            if minute { scratchSite.merge(s.minute); return s.minute.stepQuantiles() }
+            scratchSite.merge(s.step)
+            return s.step.stepQuantiles()
+        }
+        scratchNode.reset()
+        for s in series { if minute { scratchNode.merge(s.minute) } else { scratchNode.merge(s.step) } }
+        scratchSite.merge(scratchNode)
+        return scratchNode.stepQuantiles()
     }
 
-    /// Merges into `scratchNode` the series whose step counts for node `n`: per service, the
-    /// most exact that has data (as `chooseSeries` does for the window), and adds its counts.
-    private func chooseStepSeries(_ n: NodeState, totals: inout StepTotals, now: Double) {
-        if n.series.count == 1 {
-            let s = n.series[0]
-            guard s.stepHasData else { return }
-            scratchNode.merge(s.step)
-            totals.count &+= s.step.totalCount
-            totals.errors &+= s.errorsStep
-            return
-        }
-        var best: [String: (rank: (Int, Int, Int), series: LatencySeries)] = [:]
-        for s in n.series where s.stepHasData {
-            let info = Self.info(of: s.source, in: sources)
-            let rank = (s.bucketBoundedUntil >= now ? 1 : 0, info.kind.preference, Int(s.source))
-            if let b = best[info.service], b.rank <= rank { continue }
-            best[info.service] = (rank, s)
-        }
-        for (_, b) in best {
-            scratchNode.merge(b.series.step)
-            totals.count &+= b.series.step.totalCount
-            totals.errors &+= b.series.errorsStep
-        }
+    /// Writes site `slot`'s step (or minute) `k` from `scratchSite` and merges it into the region's.
+    private func finishSite(_ slot: Int, _ k: Int, _ totals: StepTotals, long: Bool, region: inout StepTotals) {
+        let q = scratchSite.stepQuantiles()
+        let rings = siteRings(slot)
+        (long ? rings.long : rings.short).write(k, totals.step(p50: q.p50, p99: q.p99))
+        scratchRegion.merge(scratchSite)
+        region.add(totals)
+    }
+
+    /// Writes the region's step (or minute) `k` from `scratchRegion` and hands it to the fleet.
+    private func finishRegion(_ k: Int, _ totals: StepTotals, long: Bool) {
+        let q = scratchRegion.stepQuantiles()
+        if let r = regionHistory { (long ? r.long : r.short).write(k, totals.step(p50: q.p50, p99: q.p99)) }
+        fleetHistory?.contribute(region: index, step: k, long: long, histogram: scratchRegion.compacted(), totals: totals)
     }
 
     /// The node's state at the end of a step: errors over the step, latency over the minute so
@@ -139,7 +118,8 @@ extension RegionShard {
         let outcomes = Double(totals.count) + Double(totals.errors)
         let errorRatio = outcomes > 0 ? Double(totals.errors) / outcomes : 0
         var latency = LatencySummary.empty
-        if judgeLatency, let series = countingMinute(n, now: now), series.minute.totalCount >= config.minSamplesForTier {
+        if judgeLatency, let series = countingSeries(n, now: now, hasData: { !$0.minute.isEmpty }).first,
+           series.minute.totalCount >= config.minSamplesForTier {
             n.slowVerdict = series.minute.quantile(0.99) > n.placement.tierMs
         }
         if n.slowVerdict {
@@ -153,6 +133,7 @@ extension RegionShard {
     /// and merges into its site's, region's and the fleet's.
     func closeMinute(_ m: Int) {
         guard config.history.enabled else { return }
+        let now = Double((m + 1) * 60)
         scratchRegion.reset()
         var region = StepTotals()
         for siteSlot in sites.indices {  // by index: copying the site's placement costs a retain per string
@@ -163,32 +144,22 @@ extension RegionShard {
                 guard let rings = n.history, let worst = n.minuteWorst else { continue }
                 var totals = n.minuteTotals
                 totals.health.add(worst)
-                let counting = minuteSeries(n, now: Double((m + 1) * 60))
-                let q: (p50: Double, p99: Double)
-                if counting.count == 1 {
-                    q = counting[0].minute.stepQuantiles()
-                    scratchSite.merge(counting[0].minute)
-                } else {
-                    scratchNode.reset()
-                    for s in counting { scratchNode.merge(s.minute) }
-                    q = scratchNode.stepQuantiles()
-                    scratchSite.merge(scratchNode)
-                }
+                let q = quantilesIntoSite(countingSeries(n, now: now) { !$0.minute.isEmpty }, minute: true)
                 rings.long.write(m, totals.step(p50: q.p50, p99: q.p99))
                 siteTotals.add(totals)
-                for s in n.series { s.minute.reset() }
-                n.minuteTotals = StepTotals(); n.minuteWorst = nil
+                resetMinute(n)
             }
             guard siteTotals.health.total > 0 else { continue }
-            let q = scratchSite.stepQuantiles()
-            siteRings(siteSlot).long.write(m, siteTotals.step(p50: q.p50, p99: q.p99))
-            scratchRegion.merge(scratchSite)
-            region.add(siteTotals)
+            finishSite(siteSlot, m, siteTotals, long: true, region: &region)
         }
         guard region.health.total > 0 else { return }
-        let q = scratchRegion.stepQuantiles()
-        regionHistory?.long.write(m, region.step(p50: q.p50, p99: q.p99))
-        fleetHistory?.contribute(region: index, step: m, long: true, histogram: scratchRegion.compacted(), totals: region)
+        finishRegion(m, region, long: true)
+    }
+
+    private func resetMinute(_ n: NodeState) {
+        for s in n.series { s.minute.reset() }
+        n.minuteTotals = StepTotals()
+        n.minuteWorst = nil
     }
 
     private func makeRings(_ n: NodeState) -> HistoryRings {
@@ -214,12 +185,7 @@ extension RegionShard {
         for r in all { r.fill() }
     }
 
-    private func resetMinutes() {
-        for n in nodes {
-            for s in n.series { s.minute.reset() }
-            n.minuteTotals = StepTotals(); n.minuteWorst = nil
-        }
-    }
+    private func resetMinutes() { for n in nodes { resetMinute(n) } }
 
     /// Histories of this shard's entities; on `queue`. Closes the steps before `now` first.
     func history(nodes slots: [(HistoryEntity, Int32)], sites ids: [(HistoryEntity, String)], region: HistoryEntity?,

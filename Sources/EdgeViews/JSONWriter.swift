@@ -1,3 +1,5 @@
+import EdgeCore
+
 /// A small JSON writer: numbers stay numbers (non-finite ones become `null`), strings are
 /// escaped per RFC 8259, so hostile label text cannot break the document.
 struct JSONWriter {
@@ -5,26 +7,7 @@ struct JSONWriter {
 
     mutating func raw(_ s: String) { out += s }
 
-    mutating func string(_ s: String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 || u.value == 0x7F || (0x2028...0x2029).contains(u.value) {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        out += "\""
-    }
+    mutating func string(_ s: String) { JSONString.append(s, to: &out) }
 
     mutating func number(_ v: Double) {
         guard v.isFinite else { out += "null"; return }

@@ -16,11 +16,6 @@ public struct SnapshotDocument {
     public var sources: [SourceStats] = []
     /// When set, every entity in the JSON carries its `history` over `span` from `provider`.
     public var history: (provider: any HistoryProvider, span: HistorySpan)?
-    private var historyCursor: HistoryCursor? {
-        get { cursorBox.cursor }
-        nonmutating set { cursorBox.cursor = newValue }
-    }
-    private let cursorBox = CursorBox()
 
     public init(snapshot: FleetSnapshot, kind: RowKind, scope: Scope = Scope(), sort: SortKey = .health,
                 reversed: Bool = false, limit: Int? = nil, source: String = "simulator") {
@@ -64,8 +59,10 @@ public struct SnapshotDocument {
     /// The versioned JSON document (docs/snapshot.schema.json).
     public func json() -> String {
         var w = JSONWriter()
-        historyCursor = history.map { HistoryCursor(provider: $0.provider, span: $0.span, at: snapshot.time, order: jsonEntities()) }
-        defer { historyCursor = nil }
+        // Histories are read a chunk at a time as the document is written (a whole fleet's at
+        // once would not fit in memory).
+        let cursor = history.map { HistoryCursor(provider: $0.provider, span: $0.span, at: snapshot.time, order: jsonEntities()) }
+        func historyOf(_ e: HistoryEntity) -> HistorySeries? { cursor?.series(e) }
         var fields: [(String, (inout JSONWriter) -> Void)] = [
             ("schema", { $0.string(Self.schema) }),
             ("generated_at", { $0.string(Self.rfc3339(snapshot.time)) }),
@@ -82,25 +79,22 @@ public struct SnapshotDocument {
                     ("last_error", { w in if let e = s.lastError { w.string(e) } else { w.raw("null") } }),
                 ])
             } }),
-            ("fleet", { Self.group(&$0, snapshot.fleet, tiers: tierCounts(snapshot.fleet), history: history(.fleet)) }),
+            ("fleet", { Self.group(&$0, snapshot.fleet, tiers: tierCounts(snapshot.fleet), history: historyOf(.fleet)) }),
             ("regions", { [regions = snapshot.regions.filter { scope.region == nil || $0.id == scope.region }] w in
-                w.array(regions) { Self.group(&$0, $1, tiers: tierCounts($1), history: history(.region($1.id))) } }),
+                w.array(regions) { Self.group(&$0, $1, tiers: tierCounts($1), history: historyOf(.region($1.id))) } }),
         ]
         if includesSites {
             let limited = jsonSites()
-            fields.append(("sites", { w in w.array(limited) { Self.group(&$0, $1, tiers: tierCounts($1), history: history(.site($1.id))) } }))
+            fields.append(("sites", { w in w.array(limited) { Self.group(&$0, $1, tiers: tierCounts($1), history: historyOf(.site($1.id))) } }))
         }
         if includesNodes {
             let nodes = jsonNodes()
-            fields.append(("nodes", { w in w.array(nodes) { Self.node(&$0, $1, history: history(.node($1.id))) } }))
+            fields.append(("nodes", { w in w.array(nodes) { Self.node(&$0, $1, history: historyOf(.node($1.id))) } }))
         }
         w.object(fields)
         return w.out + "\n"
     }
 
-    /// One entity's history, asked for in chunks as the document is written (a whole fleet's
-    /// at once would not fit in memory).
-    private func history(_ e: HistoryEntity) -> HistorySeries? { historyCursor?.series(e) }
 
     /// `{"step_s", "t0", "p50_ms":[…], "p99_ms":[…], "rps":[…], "err_pct":[…], "gpu_util_pct":[…],
     /// "gpu_temp_max_c":[…], …}`, oldest step first; `null` where a step has no data.
@@ -333,5 +327,3 @@ final class HistoryCursor {
         return cache[e]
     }
 }
-
-final class CursorBox { var cursor: HistoryCursor? }

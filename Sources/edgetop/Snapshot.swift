@@ -71,7 +71,7 @@ struct Snapshot: ParsableCommand {
         let parsedChecks: [SnapshotCheck]
         do { parsedChecks = try checks.map(SnapshotCheck.init) } catch { throw UserError(description: "\(error)") }
         let collector = Collector(config: source.collectorConfig())
-        let recorder = try source.startRecording(collector, start: source.start.map { $0 } ?? Date().timeIntervalSince1970 - duration)
+        let recorder = try source.startRecording(collector, start: source.start ?? Date().timeIntervalSince1970 - duration)
         let time: Double
         var sourceStats: [SourceStats] = []
         var queried: FleetSnapshot?

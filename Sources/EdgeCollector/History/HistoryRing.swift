@@ -57,9 +57,6 @@ final class HistoryRing {
         return out
     }
 
-    /// The step at `index`, if the ring still holds it.
-    func step(_ index: Int) -> HistoryStep { read(end: index, count: 1)[0] }
-
     @inline(__always) private func slot(_ k: Int) -> Int { ((k % capacity) + capacity) % capacity }
 
     private func clear(_ s: Int) { (storage + s * stride).initializeMemory(as: UInt8.self, repeating: 0, count: stride) }

@@ -21,8 +21,9 @@ public enum Changes {
     static let errorPoints = 1.0
     static let topMoves = 8
 
-    public static func between(mark: FleetSnapshot, now: FleetSnapshot, ascii: Bool = false) -> [ChangeItem] {
-        let arrow = ascii ? "->" : "→"
+    /// Texts use `→` and `°`; the screen swaps them for ASCII where it must.
+    public static func between(mark: FleetSnapshot, now: FleetSnapshot) -> [ChangeItem] {
+        let arrow = "→"
         var items: [ChangeItem] = []
         let before = Dictionary(mark.nodes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var stateItems: [(HealthState, String, ChangeItem)] = []
