@@ -32,11 +32,19 @@ struct TUITests {
         /// Waits until the screen contains `text`; returns the screen.
         @discardableResult
         func wait(for text: String, timeout: Double = 20) -> String {
+            wait(timeout: timeout) { $0.contains(text) }
+        }
+
+        /// Waits until `done` holds for the screen; returns the screen. A key is only known to
+        /// have landed when the screen shows something the previous screen could not, so each
+        /// wait names text (or an absence) that is new on the expected screen.
+        @discardableResult
+        func wait(timeout: Double = 20, until done: (String) -> Bool) -> String {
             let deadline = Date().addingTimeInterval(timeout)
             var s = ""
             while Date() < deadline {
                 s = screen()
-                if s.contains(text) { return s }
+                if done(s) { return s }
                 usleep(100_000)
             }
             return s
@@ -71,7 +79,7 @@ struct TUITests {
         s = t.wait(for: " sites")
         #expect(s.contains("Fleet › "), "region level:\n\(s)")
         t.keys("Enter")
-        s = t.wait(for: "nodes")
+        s = t.wait(for: "REASON")
         #expect(s.contains("REASON"), "site level:\n\(s)")
         t.keys("Enter")
         s = t.wait(for: "latency distribution")
@@ -94,11 +102,11 @@ struct TUITests {
         t.keys("Enter", "/", "x", "y", "z", "Enter")
         s = t.wait(for: "filter: xyz")
         t.keys("Escape")
-        s = t.wait(for: " sites")
-        #expect(s.contains("Fleet › ") && !s.contains("filter: xyz"), "still in the region:\n\(s)")
+        s = t.wait { !$0.contains("filter: xyz") }
+        #expect(s.contains("Fleet › ") && s.contains(" sites") && !s.contains("filter: xyz"), "still in the region:\n\(s)")
         t.keys("Escape")
-        s = t.wait(for: "Regions (13)")
-        #expect(!s.contains("Fleet › "), "back at the fleet:\n\(s)")
+        s = t.wait { !$0.contains("Fleet › ") }
+        #expect(s.contains("Regions (13)") && !s.contains("Fleet › "), "back at the fleet:\n\(s)")
         t.keys("/", "Escape")
         s = t.wait(for: "WEU Western Europe")
 
@@ -118,20 +126,19 @@ struct TUITests {
         t.keys("?")
         s = t.wait(for: "edgetop keys")
         t.keys("x")
-        s = t.wait(for: "sort p99")
-        #expect(!s.contains("edgetop keys"))
+        s = t.wait { !$0.contains("edgetop keys") }
+        #expect(!s.contains("edgetop keys") && s.contains("sort p99"))
         // ? toggles help, as in htop, k9s and btop; Esc closes it too (and does not go back).
         for closer in ["?", "Escape"] {
             t.keys("?")
             s = t.wait(for: "edgetop keys")
             t.keys(closer)
-            usleep(300_000)
-            s = t.screen()
+            s = t.wait { !$0.contains("edgetop keys") }
             #expect(!s.contains("edgetop keys") && s.contains("Regions (13)"), "\(closer) closes help:\n\(s)")
         }
 
         t.run(["resize-window", "-t", "t", "-x", "80", "-y", "24"])
-        s = t.wait(for: "sort p99")
+        s = t.wait { $0.contains("sort p99") && $0.split(separator: "\n").allSatisfy { $0.count <= 80 } }
         #expect(s.split(separator: "\n").allSatisfy { $0.count <= 80 })
         t.run(["resize-window", "-t", "t", "-x", "60", "-y", "20"])
         s = t.wait(for: "terminal too small")
