@@ -4,6 +4,18 @@
 public enum EmbeddedAssets {
     /// Contents by path relative to Assets/ (e.g. `topology.tsv`, `keymaps/default.keymap`).
     public static let files: [String: String] = [
+        "classes.tsv": ####"""
+# edgetop workload classes: the latency tier each is held to, its SLO, and the serving
+# capacity one GPU gives it (requests per second, for headroom). Override any row in the
+# YAML config under `classes:`. tier_ms "-" (batch) means no latency target: its SLO is
+# availability (requests that did not fail). resident: may not be served from another country.
+# class	tier_ms	slo_target	rps_per_gpu	resident
+industrial_control	50	0.99	12	yes
+video_inspection	100	0.99	8	no
+code_completion	200	0.99	6	no
+customer_service	500	0.99	5	no
+batch	-	0.99	4	no
+"""####,
         "keymaps/default.keymap": ####"""
 # edgetop key map: one action per line, then the keys that trigger it.
 # Key names: up down left right pgup pgdn home end enter esc backspace space tab f1,
@@ -17,6 +29,7 @@ bottom      G end
 drill       enter right l
 back        esc backspace left h
 allSites    a
+triage      t
 filter      /
 sortNext    s
 sortReverse S

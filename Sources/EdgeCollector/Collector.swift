@@ -208,12 +208,14 @@ public final class Collector: @unchecked Sendable {
         var fleetHist = RollupHistogram()
         var acc = GroupAccumulator()
         var stats = IngestStats()
+        var fleetClasses = ClassRollup()
         var sites: [GroupStatus] = []
         var nodes: [NodeStatus] = []
         sites.reserveCapacity(summaries.reduce(0) { $0 + $1.sites.count })
         nodes.reserveCapacity(summaries.reduce(0) { $0 + $1.nodes.count })
         for s in summaries {
             fleetHist.merge(s.histogram)
+            for (c, h, e, g, w) in s.classes.parts { fleetClasses.add(c, histogram: h, errors: e, good: g, windows: w) }
             acc.add(s.accumulator)
             stats.samples &+= s.stats.samples
             stats.invalid &+= s.stats.invalid
@@ -223,12 +225,14 @@ public final class Collector: @unchecked Sendable {
         lock.lock(); stats.invalid &+= sourceInvalid; lock.unlock()
         var fleetLatency = fleetHist.summary()
         fleetLatency.bucketBounded = acc.bucketBounded
-        let fleet = acc.group(kind: .fleet, id: "fleet", name: "Fleet", region: "", country: "",
+        var fleet = acc.group(kind: .fleet, id: "fleet", name: "Fleet", region: "", country: "",
                               latency: fleetLatency, covered: 0)
+        fleet.classes = fleetClasses.statuses()
         var snapshot = FleetSnapshot(time: now, windowSeconds: config.windowSeconds, fleet: fleet,
                                      regions: summaries.map(\.region), sites: sites, nodes: nodes,
                                      ingest: stats, fleetHistogram: fleetHist.compacted())
         snapshot.id = id
+        snapshot.classCatalog = config.classes
         lock.lock()
         if generation == generationAtStart { lastSnapshot = (now, generationAtStart, snapshot) }
         lock.unlock()

@@ -53,6 +53,33 @@ public enum TierBuckets {
     }
 }
 
+/// One workload class at a node or group: its requests over the window, how many met the
+/// class's tier (counted exactly at record time), and the SLO counts of the burn-rate windows.
+public struct ClassStatus: Sendable, Equatable {
+    public var workload: WorkloadClass
+    /// Latency over the window, from the class's own merged histogram.
+    public var latency: LatencySummary
+    public var errors: UInt64
+    /// Requests within the class's tier over the window.
+    public var good: UInt64
+    public var windows: SLOWindows
+    public init(workload: WorkloadClass, latency: LatencySummary = .empty, errors: UInt64 = 0, good: UInt64 = 0,
+                windows: SLOWindows = SLOWindows()) {
+        self.workload = workload; self.latency = latency; self.errors = errors; self.good = good; self.windows = windows
+    }
+    /// Requests over the window (failed ones included).
+    public var requests: UInt64 { UInt64(latency.count) &+ errors }
+    /// Fraction of the window's requests served within the tier (failures are misses); NaN with none.
+    public var withinTierFraction: Double { requests > 0 ? Double(good) / Double(requests) : .nan }
+    /// Burn rate over window `i` of `SLOWindows.names` against `target`.
+    public func burnRate(_ i: Int, target: Double) -> Double { windows[i].burnRate(target: target) }
+    /// Error budget left over the longest window held (6 h): 1 − spent; negative when overspent.
+    public func budgetRemaining(target: Double) -> Double {
+        let b = windows[3].burnRate(target: target)
+        return b.isFinite ? 1 - b : .nan
+    }
+}
+
 /// One node: health with its reason, latency over the window, GPUs.
 public struct NodeStatus: Sendable, Equatable {
     public var id: String
@@ -90,6 +117,12 @@ public struct NodeStatus: Sendable, Equatable {
     public var latencySource: String = ""
     /// Every source's own latency for this node when more than one reports it (empty otherwise).
     public var latencySources: [LatencySourceStatus] = []
+    /// The workload classes the node served in the window, by class (empty: no requests).
+    public var classes: [ClassStatus] = []
+    /// The class the node is deployed for (its placement), or its busiest class.
+    public var workload: WorkloadClass = .unclassified
+    /// Requests per second the node's GPUs can serve in its class (NaN: no GPUs known).
+    public var capacityRps: Double = .nan
 
     /// Shared empty tier counters, so nodes without latency allocate none.
     static let noTierCounts = [UInt64](repeating: 0, count: TierBuckets.upperBoundsMs.count)
@@ -118,7 +151,13 @@ public struct GroupStatus: Sendable, Equatable {
     public var ageS: Double
     /// Tightest latency tier among the group's nodes, ms.
     public var tierMs: Double
+    /// Per workload class, merged from the nodes' (histograms merged, counts summed), by class.
+    public var classes: [ClassStatus] = []
+    /// Serving capacity of the group's nodes that are up, requests per second (NaN: unknown).
+    public var capacityRps: Double = .nan
     public var nodeCount: Int { health.total }
+    /// Capacity not in use: 1 − rps / capacity (NaN without a capacity).
+    public var headroom: Double { capacityRps > 0 ? 1 - rps / capacityRps : .nan }
 }
 
 /// Counters of the ingest path, cumulative since start.
@@ -143,6 +182,8 @@ public struct FleetSnapshot: Sendable {
     public var ingest: IngestStats
     /// The fleet's merged latency histogram over the window.
     public var fleetHistogram: CompactHistogram
+    /// The classes' tiers and SLO targets the figures were judged against.
+    public var classCatalog: ClassCatalog = .standard
 
     public init(time: Double, windowSeconds: Double, fleet: GroupStatus, regions: [GroupStatus],
                 sites: [GroupStatus], nodes: [NodeStatus], ingest: IngestStats, fleetHistogram: CompactHistogram) {

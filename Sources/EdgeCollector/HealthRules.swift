@@ -173,6 +173,8 @@ struct GroupAccumulator: Sendable {
     var requests = 0.0
     var ageMax = -Double.infinity
     var tierMin = Double.infinity
+    var capacity = 0.0
+    var capacityKnown = false
     /// Some node's latency is only known by classic buckets.
     var bucketBounded = false
 
@@ -187,9 +189,12 @@ struct GroupAccumulator: Sendable {
         errorsWeighted += n.errorRatio * n.rps
         if n.ageS.isFinite { ageMax = max(ageMax, n.ageS) }
         tierMin = min(tierMin, n.tierMs)
+        // A down or silent node serves nothing: its GPUs are not headroom.
+        if n.capacityRps.isFinite && (n.health == .healthy || n.health == .degraded) { capacity += n.capacityRps; capacityKnown = true }
     }
 
     mutating func add(_ o: GroupAccumulator) {
+        capacity += o.capacity; capacityKnown = capacityKnown || o.capacityKnown
         health.add(o.health)
         utilSum += o.utilSum; utilGPUs += o.utilGPUs; gpus += o.gpus
         tempMax = max(tempMax, o.tempMax)
@@ -205,6 +210,7 @@ struct GroupAccumulator: Sendable {
                     latency: latency, rps: rps, errorRatio: requests > 0 ? errorsWeighted / requests : 0,
                     gpuUtilPct: utilGPUs > 0 ? utilSum / Double(utilGPUs) : .nan,
                     gpuTempMaxC: tempMax.isFinite ? tempMax : .nan, gpuCount: gpus,
-                    ageS: ageMax.isFinite ? ageMax : .nan, tierMs: tierMin.isFinite ? tierMin : .nan)
+                    ageS: ageMax.isFinite ? ageMax : .nan, tierMs: tierMin.isFinite ? tierMin : .nan,
+                    capacityRps: capacityKnown ? capacity : .nan)
     }
 }

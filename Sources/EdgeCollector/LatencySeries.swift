@@ -1,11 +1,22 @@
 import EdgeCore
 
-/// One source's view of one node's requests: latency over the window (current sub-window plus
-/// the ring), errors, and monotonic tier counters. A node has one per source that sent it
-/// latency or errors, created on that source's first such sample (never per sample); the
-/// snapshot chooses which of them counts (`RegionShard.chooseSeries`).
+/// One source's view of one workload class of one node's requests: latency over the window
+/// (current sub-window plus the ring), errors, good requests (within the class's tier), the
+/// SLO minute ring, and monotonic tier counters. A node has one per (source, class) that sent
+/// it latency or errors, created on the first such sample (never per sample); the snapshot
+/// chooses which sources count (`RegionShard.chooseSeries`).
 final class LatencySeries {
     let source: SourceID
+    let workload: WorkloadClass
+    /// A request is good at or under this bound (the class's tier; the node's tier for
+    /// unclassified requests; +inf for a class without a latency target).
+    let goodBoundMs: Double
+    /// Good requests of the sub-window being filled and of the ring's sub-windows: the window's
+    /// within-tier fraction is exact (counted at record time, never read off the histogram).
+    var goodCurrent: UInt64 = 0
+    var goodRing: [UInt64]
+    /// Per-minute SLO counts for the burn-rate windows (`SLORing`).
+    var slo: SLORing
     /// Latency of the history step being filled (1 s) and of the minute being filled: recorded
     /// beside `current` (three records a sample cost less than merging every node's step into
     /// two histograms every second: a merge walks the whole occupied range). Reset by the
@@ -36,13 +47,26 @@ final class LatencySeries {
     /// Whether steps and minutes are recorded (history on).
     let keepsSteps: Bool
 
-    init(source: SourceID, ringSize: Int, keepsSteps: Bool = true) {
+    /// Sub-windows per minute (the SLO ring's minute is `sub / subsPerMinute`).
+    private let subSeconds: Double
+
+    init(source: SourceID, workload: WorkloadClass = .unclassified, goodBoundMs: Double = .infinity, ringSize: Int,
+         subWindowSeconds: Double = 5, keepsSteps: Bool = true) {
         self.source = source
+        self.workload = workload
+        self.goodBoundMs = goodBoundMs
         self.keepsSteps = keepsSteps
+        subSeconds = subWindowSeconds
         ring = [CompactHistogram](repeating: CompactHistogram(), count: ringSize)
         ringSub = [Int](repeating: Int.min, count: ringSize)
         errorsRing = [UInt64](repeating: 0, count: ringSize)
+        goodRing = [UInt64](repeating: 0, count: ringSize)
+        slo = SLORing()
     }
+
+    /// The absolute minute sub-window `w` lies in.
+    @inline(__always)
+    func minute(ofSub w: Int) -> Int { Int((Double(w) * subSeconds / 60).rounded(.down)) }
 
     /// Brings the series to the shard's current sub-window `w` before it records.
     @inline(__always)
@@ -60,10 +84,13 @@ final class LatencySeries {
             ring[slot] = current.compacted()
             ringSub[slot] = sub
             errorsRing[slot] = errorsCurrent
+            goodRing[slot] = goodCurrent
             current.reset()
             errorsCurrent = 0
+            goodCurrent = 0
         }
         sub = w
+        slo.roll(to: minute(ofSub: w))
     }
 
     static func slot(_ sub: Int, _ n: Int) -> Int { ((sub % n) + n) % n }
@@ -89,6 +116,8 @@ final class LatencySeries {
             if keepsSteps { step.record(ms, count: n); minute.record(ms, count: n) }
         }
         let n = UInt64(weight)
+        if ms <= goodBoundMs { goodCurrent &+= n; slo.openGood &+= n }
+        slo.openTotal &+= n
         tierCumulative[TierBuckets.index(ms)] &+= n
         requestsTotal &+= n
         latencySumMs += ms * Double(n)
@@ -97,21 +126,25 @@ final class LatencySeries {
     @inline(__always)
     func recordErrors(_ n: UInt64) {
         errorsCurrent &+= n
+        slo.openTotal &+= n  // a failed request is a bad event
         if keepsSteps { errorsStep &+= n }
         errorsTotal &+= n
     }
 
     /// Merges the window ending at sub-window `w` (it and the `ring.count` before it) into `h`;
-    /// returns the window's errors. Sub-windows that have left the window are freed.
-    func mergeWindow(into h: inout RollupHistogram, current w: Int) -> UInt64 {
+    /// returns the window's errors and good requests. Sub-windows that have left the window are freed.
+    func mergeWindow(into h: inout RollupHistogram, current w: Int) -> (errors: UInt64, good: UInt64) {
         let oldest = w - ring.count
         var errors: UInt64 = 0
+        var good: UInt64 = 0
         if sub != Int.min && sub >= oldest {
             h.merge(current)
             errors &+= errorsCurrent
-        } else if current.storageBytes > 0 || errorsCurrent != 0 {
+            good &+= goodCurrent
+        } else if current.storageBytes > 0 || errorsCurrent != 0 || goodCurrent != 0 {
             current = NodeHistogram()  // a quiet series holds no counters
             errorsCurrent = 0
+            goodCurrent = 0
             if step.isEmpty && step.storageBytes > 0 { step = NodeHistogram() }
             if minute.isEmpty && minute.storageBytes > 0 { minute = NodeHistogram() }
         }
@@ -119,18 +152,20 @@ final class LatencySeries {
             if ringSub[k] >= oldest && ringSub[k] < w {
                 h.merge(ring[k])
                 errors &+= errorsRing[k]
+                good &+= goodRing[k]
             } else if ringSub[k] < oldest {
                 ring[k] = CompactHistogram()
                 ringSub[k] = Int.min
                 errorsRing[k] = 0
+                goodRing[k] = 0
             }
         }
-        return errors
+        return (errors, good)
     }
 
     var byteCount: Int {
         current.storageBytes + step.storageBytes + minute.storageBytes
             + ring.reduce(0) { $0 + $1.byteCount + MemoryLayout<CompactHistogram>.stride }
-            + errorsRing.count * 16 + tierCumulative.count * 8 + 104
+            + errorsRing.count * 24 + tierCumulative.count * 8 + SLORing.byteCount + 136
     }
 }

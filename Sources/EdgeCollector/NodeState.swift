@@ -17,6 +17,13 @@ struct GPUState {
     var source: SourceID = 0
 }
 
+/// The collector's class catalog and sub-window length, one instance its nodes share.
+final class ClassBounds: Sendable {
+    let catalog: ClassCatalog
+    let subWindowSeconds: Double
+    init(_ catalog: ClassCatalog, subWindowSeconds: Double) { self.catalog = catalog; self.subWindowSeconds = subWindowSeconds }
+}
+
 /// Everything the collector keeps for one node: a latency series per source, GPU gauges and
 /// host figures. A class so the shard mutates it in place.
 final class NodeState {
@@ -24,6 +31,8 @@ final class NodeState {
     let siteSlot: Int
     /// Latency and errors per source (usually one). See `LatencySeries`.
     var series: [LatencySeries] = []
+    /// Workload classes (for a new series' good bound), shared by the collector's nodes.
+    let classes: ClassBounds
     /// `series.first`, held directly: the record path reaches it with one load fewer (random
     /// node access over a fleet is a cache miss per pointer followed).
     var primary: LatencySeries?
@@ -58,8 +67,10 @@ final class NodeState {
     /// verdict carried across steps too thin to judge).
     var slowVerdict = false
 
-    init(placement: NodePlacement, siteSlot: Int, ringSize: Int, windowSeconds: Double, staleAfterSeconds: Double) {
+    init(placement: NodePlacement, siteSlot: Int, ringSize: Int, windowSeconds: Double, staleAfterSeconds: Double,
+         classes: ClassBounds = ClassBounds(.standard, subWindowSeconds: 10)) {
         self.placement = placement
+        self.classes = classes
         self.windowSeconds = windowSeconds
         self.staleAfterSeconds = staleAfterSeconds
         self.siteSlot = siteSlot
@@ -69,19 +80,22 @@ final class NodeState {
 
     static let maxGPUs = 64
 
-    /// The series of `source` (created on its first latency or error sample), brought to the
-    /// shard's current sub-window `sub`.
+    /// The series of `source` and class `workload` (created on its first latency or error
+    /// sample), brought to the shard's current sub-window `sub`.
     @inline(__always)
-    func series(for source: SourceID, at sub: Int) -> LatencySeries {
-        let series = primary.flatMap { $0.source == source ? $0 : nil } ?? otherSeries(for: source)
+    func series(for source: SourceID, _ workload: WorkloadClass, at sub: Int) -> LatencySeries {
+        let series = primary.flatMap { $0.source == source && $0.workload == workload ? $0 : nil }
+            ?? otherSeries(for: source, workload)
         series.catchUp(sub)
         return series
     }
 
     @inline(never)
-    func otherSeries(for source: SourceID) -> LatencySeries {
-        for s in series where s.source == source { return s }
-        let s = LatencySeries(source: source, ringSize: ringSize, keepsSteps: keepsSteps)
+    func otherSeries(for source: SourceID, _ workload: WorkloadClass) -> LatencySeries {
+        for s in series where s.source == source && s.workload == workload { return s }
+        let bound = classes.catalog[workload].tierMs ?? (workload == .unclassified ? placement.tierMs : .infinity)
+        let s = LatencySeries(source: source, workload: workload, goodBoundMs: bound, ringSize: ringSize,
+                              subWindowSeconds: classes.subWindowSeconds, keepsSteps: keepsSteps)
         series.append(s)
         if primary == nil { primary = s }
         return s
@@ -123,11 +137,11 @@ final class NodeState {
             switch s.metric {
             case .latencyMs:
                 guard s.value.isFinite && s.value >= 0 else { return false }
-                let series = series(for: s.source, at: sub)
+                let series = series(for: s.source, s.workload, at: sub)
                 series.record(s.value, weight: s.weight)
             case .latencyBucketMs:
                 guard s.value >= 0, !s.value.isNaN else { return false }
-                let series = series(for: s.source, at: sub)
+                let series = series(for: s.source, s.workload, at: sub)
                 series.record(s.value, weight: s.weight)
                 series.bucketBoundedUntil = s.time + windowSeconds
             case .up:
@@ -136,7 +150,7 @@ final class NodeState {
                 if s.value == 1 { lastError = nil }
             case .errors:
                 guard s.value.isFinite && s.value >= 0 else { return false }
-                let series = series(for: s.source, at: sub)
+                let series = series(for: s.source, s.workload, at: sub)
                 series.recordErrors(UInt64(s.value) &* UInt64(s.weight))
             case .load1:
                 guard s.value.isFinite && s.value >= 0 else { return false }

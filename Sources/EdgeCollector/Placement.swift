@@ -15,10 +15,15 @@ public struct NodePlacement: Sendable, Hashable {
     public var tierMs: Double
     /// GPUs the node is expected to have (more are added when samples name them).
     public var gpuCount: Int
+    /// The workload class the node is deployed for (its capacity is counted in it);
+    /// `unclassified` when no source said.
+    public var workload: WorkloadClass = .unclassified
 
     public init(regionID: String, regionName: String? = nil, siteID: String, siteName: String? = nil,
                 country: String = "", latitude: Double = .nan, longitude: Double = .nan,
-                nodeID: String, tierMs: Double = LatencyTierDefaults.unknownNodeTierMs, gpuCount: Int = 0) {
+                nodeID: String, tierMs: Double = LatencyTierDefaults.unknownNodeTierMs, gpuCount: Int = 0,
+                workload: WorkloadClass = .unclassified) {
+        self.workload = workload
         self.regionID = regionID; self.regionName = regionName ?? regionID
         self.siteID = siteID; self.siteName = siteName ?? siteID
         self.country = country; self.latitude = latitude; self.longitude = longitude
@@ -50,6 +55,8 @@ public struct CollectorConfig: Sendable {
     public var thermalLimitC: Double
     /// How much history each entity keeps (1 s and 1 min rings).
     public var history: HistoryConfig
+    /// Workload classes: tiers, SLO targets, per-GPU capacity.
+    public var classes: ClassCatalog = .standard
 
     public init(windowSeconds: Double = 60, subWindows: Int = 6, intervalSeconds: Double = 1,
                 minSamplesForTier: UInt64 = 20, maxErrorRatio: Double = 0.05, thermalLimitC: Double = 87,

@@ -66,18 +66,20 @@ extension RegionShard {
     }
 
     /// The series that count for node `n` in a step or a minute (`hasData` says which of
-    /// theirs): per service, the most exact one with data — per-sample before bucket-bounded,
-    /// then by source kind, then the first registered (as `chooseSeries` does for the window).
+    /// theirs): per service, the most exact source with data — per-sample before
+    /// bucket-bounded, then by source kind, then the first registered (as `chooseSeries` does
+    /// for the window) — with every class of that source.
     private func countingSeries(_ n: NodeState, now: Double, hasData: (LatencySeries) -> Bool) -> [LatencySeries] {
         if n.series.count == 1 { return hasData(n.series[0]) ? n.series : [] }
-        var best: [String: (rank: (Int, Int, Int), series: LatencySeries)] = [:]
+        var best: [String: (rank: (Int, Int, Int), source: SourceID)] = [:]
         for s in n.series where hasData(s) {
             let info = Self.info(of: s.source, in: sources)
             let rank = (s.bucketBoundedUntil >= now ? 1 : 0, info.kind.preference, Int(s.source))
             if let b = best[info.service], b.rank <= rank { continue }
-            best[info.service] = (rank, s)
+            best[info.service] = (rank, s.source)
         }
-        return best.values.map(\.series).sorted { $0.source < $1.source }
+        let chosen = Set(best.values.map(\.source))
+        return n.series.filter { chosen.contains($0.source) && hasData($0) }
     }
 
     /// p50 and p99 of the counting series' step (or minute) histograms merged, which are also

@@ -42,6 +42,8 @@ final class RegionShard: @unchecked Sendable {
     var scratchNode = RollupHistogram()
     /// The registered sources, as the collector last told this shard (for choosing a step's series).
     var sources: [SourceInfo] = []
+    /// The class catalog every node of the shard shares.
+    let classBounds: ClassBounds
 
     init(id: String, name: String, index: Int32, config: CollectorConfig, fleetHistory: FleetHistory? = nil) {
         self.id = id
@@ -50,6 +52,7 @@ final class RegionShard: @unchecked Sendable {
         self.config = config
         self.fleetHistory = fleetHistory
         queue = DispatchQueue(label: "edgetop.region.\(id)")
+        classBounds = ClassBounds(config.classes, subWindowSeconds: config.subWindowSeconds)
         if config.history.enabled { regionHistory = HistoryRings(config: config.history, wide: true, detail: false) }
     }
 
@@ -67,7 +70,7 @@ final class RegionShard: @unchecked Sendable {
         }
         let slot = nodes.count
         let node = NodeState(placement: p, siteSlot: siteSlot, ringSize: ringSize, windowSeconds: config.windowSeconds,
-                             staleAfterSeconds: config.staleAfterSeconds)
+                             staleAfterSeconds: config.staleAfterSeconds, classes: classBounds)
         node.keepsSteps = config.history.enabled
         nodes.append(node)
         sites[siteSlot].nodeSlots.append(slot)
@@ -124,64 +127,119 @@ final class RegionShard: @unchecked Sendable {
         var nodeHist = RollupHistogram()
         var scratch = RollupHistogram()
         var region = GroupAccumulator()
+        var regionClasses = ClassRollup()
+        var siteClasses = ClassRollup()
+        let minute = Int((now / 60).rounded(.down))
         let order = sites.indices.sorted { sites[$0].placement.siteID < sites[$1].placement.siteID }
         for s in order {
             let site = sites[s]
             siteHist.reset()
+            siteClasses.reset()
             var acc = GroupAccumulator()
             let slots = site.nodeSlots.sorted { nodes[$0].placement.nodeID < nodes[$1].placement.nodeID }
             for slot in slots {
                 let n = nodes[slot]
                 nodeHist.reset()
                 let choice = chooseSeries(n, into: &nodeHist, scratch: &scratch, now: now, sources: sources)
-                let status = HealthRules.evaluate(node: n, histogram: nodeHist, latency: choice,
+                var status = HealthRules.evaluate(node: n, histogram: nodeHist, latency: choice,
                                                   now: now, coveredSeconds: covered, config: config, sources: sources)
+                status.classes = classes(of: choice, nodeHistogram: nodeHist, latency: status.latency, minute: minute,
+                                         scratch: &scratch, into: &siteClasses)
+                status.workload = n.placement.workload != .unclassified ? n.placement.workload
+                    : status.classes.max { $0.requests < $1.requests }?.workload ?? .unclassified
+                let gpus = max(n.placement.gpuCount, status.gpus.count)
+                if status.workload != .unclassified && gpus > 0 {
+                    status.capacityRps = Double(gpus) * config.classes[status.workload].rpsPerGPU
+                }
                 acc.add(status)
-                siteHist.merge(nodeHist)
                 nodeOut.append(status)
             }
+            siteClasses.mergeAll(into: &siteHist)
             regionHist.merge(siteHist)
+            regionClasses.add(siteClasses)
             let p = site.placement
             var siteLatency = siteHist.summary()
             siteLatency.bucketBounded = acc.bucketBounded
-            siteOut.append(acc.group(kind: .site, id: p.siteID, name: p.siteName, region: id, country: p.country,
-                                     latency: siteLatency, covered: covered))
+            var group = acc.group(kind: .site, id: p.siteID, name: p.siteName, region: id, country: p.country,
+                                  latency: siteLatency, covered: covered)
+            group.classes = siteClasses.statuses()
+            siteOut.append(group)
             region.add(acc)
         }
         var regionLatency = regionHist.summary()
         regionLatency.bucketBounded = region.bucketBounded
-        let regionStatus = region.group(kind: .region, id: id, name: name, region: "", country: "",
+        var regionStatus = region.group(kind: .region, id: id, name: name, region: "", country: "",
                                         latency: regionLatency, covered: covered)
+        regionStatus.classes = regionClasses.statuses()
         return RegionSummary(region: regionStatus, sites: siteOut, nodes: nodeOut, histogram: regionHist.compacted(),
-                             accumulator: region, stats: IngestStats(samples: samples, invalid: invalid))
+                             accumulator: region, stats: IngestStats(samples: samples, invalid: invalid),
+                             classes: regionClasses.compacted())
+    }
+
+    /// The node's figures per workload class from the series `choice` counted, added to its
+    /// site's. One counted series (nearly every node) reuses the node's own histogram.
+    private func classes(of choice: LatencyChoice, nodeHistogram: borrowing RollupHistogram, latency: LatencySummary, minute: Int,
+                         scratch: inout RollupHistogram, into site: inout ClassRollup) -> [ClassStatus] {
+        if let s = choice.single {
+            var w = SLOWindows()
+            s.slo.windows(at: minute, into: &w)
+            guard latency.count > 0 || choice.errors > 0 || w[3].total > 0 else { return [] }
+            site.add(s.workload, histogram: nodeHistogram, errors: choice.errors, good: choice.good, windows: w)
+            return [ClassStatus(workload: s.workload, latency: latency, errors: choice.errors, good: choice.good, windows: w)]
+        }
+        guard !choice.counted.isEmpty else { return [] }
+        var out: [ClassStatus] = []
+        for c in Set(choice.counted.map(\.workload)).sorted() {
+            scratch.reset()
+            var errors: UInt64 = 0, good: UInt64 = 0
+            var w = SLOWindows()
+            for s in choice.counted where s.workload == c {
+                let m = s.mergeWindow(into: &scratch, current: currentSub)
+                errors &+= m.errors; good &+= m.good
+                s.slo.windows(at: minute, into: &w)
+            }
+            guard scratch.totalCount > 0 || errors > 0 || w[3].total > 0 else { continue }
+            site.add(c, histogram: scratch, errors: errors, good: good, windows: w)
+            out.append(ClassStatus(workload: c, latency: scratch.summary(), errors: errors, good: good, windows: w))
+        }
+        return out
     }
 
     /// Merges the series that count for node `n` into `h` (one request, one count): per
-    /// service, the most exact series with data in the window — per-sample before
-    /// bucket-bounded, then direct/StatsD/OTLP/scrape, then the first registered. The others are
-    /// summarised beside it, never added. Services the configuration declared apart are summed.
+    /// service, the most exact source with data in the window — per-sample before
+    /// bucket-bounded, then direct/StatsD/OTLP/scrape, then the first registered — with all of
+    /// that source's classes. The others are summarised beside it, never added. Services the
+    /// configuration declared apart are summed.
     func chooseSeries(_ n: NodeState, into h: inout RollupHistogram, scratch: inout RollupHistogram,
                       now: Double, sources: [SourceInfo]) -> LatencyChoice {
         var choice = LatencyChoice()
         if n.series.count == 1 {
             let s = n.series[0]
-            choice.add(s, errors: s.mergeWindow(into: &h, current: currentSub), bucketBounded: s.bucketBoundedUntil >= now)
+            let m = s.mergeWindow(into: &h, current: currentSub)
+            choice.add(s, errors: m.errors, good: m.good, bucketBounded: s.bucketBoundedUntil >= now)
             choice.source = Self.info(of: s.source, in: sources).name
+            choice.single = s
             return choice
         }
         guard !n.series.isEmpty else { return choice }
-        // Several sources: summarise each, then pick per service.
-        struct Candidate { var series: LatencySeries; var service: String; var summary: LatencySummary; var errors: UInt64; var rank: (Int, Int, Int) }
+        // Several series: summarise each source (all its classes), then pick per service.
+        struct Candidate { var source: SourceID; var service: String; var summary: LatencySummary; var errors: UInt64; var rank: (Int, Int, Int) }
         var candidates: [Candidate] = []
-        candidates.reserveCapacity(n.series.count)
-        for s in n.series {
+        var seen: [SourceID] = []
+        for s in n.series where !seen.contains(s.source) {
+            seen.append(s.source)
             scratch.reset()
-            let errors = s.mergeWindow(into: &scratch, current: currentSub)
+            var errors: UInt64 = 0
+            var bounded = false
+            for t in n.series where t.source == s.source {
+                errors &+= t.mergeWindow(into: &scratch, current: currentSub).errors
+                bounded = bounded || t.bucketBoundedUntil >= now
+            }
             var summary = scratch.summary()
-            summary.bucketBounded = s.bucketBoundedUntil >= now && summary.count > 0
+            summary.bucketBounded = bounded && summary.count > 0
             let info = Self.info(of: s.source, in: sources)
             let present = summary.count > 0 || errors > 0
-            candidates.append(Candidate(series: s, service: info.service, summary: summary, errors: errors,
+            candidates.append(Candidate(source: s.source, service: info.service, summary: summary, errors: errors,
                                         rank: (present ? (summary.bucketBounded ? 1 : 0) : 2, info.kind.preference, Int(s.source))))
         }
         var bestByService: [String: Int] = [:]
@@ -190,16 +248,21 @@ final class RegionShard: @unchecked Sendable {
             bestByService[c.service] = i
         }
         let chosen = Set(bestByService.values.filter { candidates[$0].rank.0 < 2 })
+        let chosenSources = Set(chosen.map { candidates[$0].source })
         var names: [String] = []
-        for i in chosen.sorted() {
-            let s = candidates[i].series
-            choice.add(s, errors: s.mergeWindow(into: &h, current: currentSub), bucketBounded: candidates[i].summary.bucketBounded)
-            names.append(Self.info(of: s.source, in: sources).name)
+        for i in chosen.sorted() { names.append(Self.info(of: candidates[i].source, in: sources).name) }
+        for s in n.series where chosenSources.contains(s.source) {
+            let m = s.mergeWindow(into: &h, current: currentSub)
+            choice.add(s, errors: m.errors, good: m.good, bucketBounded: s.bucketBoundedUntil >= now)
+            choice.counted.append(s)
         }
+        if choice.counted.count == 1 { choice.single = choice.counted[0] }
         choice.source = names.joined(separator: " + ")
-        choice.sources = candidates.enumerated().map { i, c in
-            LatencySourceStatus(source: Self.info(of: c.series.source, in: sources).name, service: c.service,
-                                latency: c.summary, errors: c.errors, used: chosen.contains(i))
+        if candidates.count > 1 {
+            choice.sources = candidates.enumerated().map { i, c in
+                LatencySourceStatus(source: Self.info(of: c.source, in: sources).name, service: c.service,
+                                    latency: c.summary, errors: c.errors, used: chosen.contains(i))
+            }
         }
         return choice
     }
@@ -225,6 +288,12 @@ final class RegionShard: @unchecked Sendable {
 /// The latency series that count for one node, as `chooseSeries` picked them.
 struct LatencyChoice {
     var errors: UInt64 = 0
+    /// Requests within their class's tier over the window.
+    var good: UInt64 = 0
+    /// The series counted (all of them when more than one; see `single`).
+    var counted: [LatencySeries] = []
+    /// The one series counted, when only one is (nearly every node).
+    var single: LatencySeries?
     var bucketBounded = false
     var tierCounts: [UInt64] = []
     var requestsTotal: UInt64 = 0
@@ -236,8 +305,9 @@ struct LatencyChoice {
     var sources: [LatencySourceStatus] = []
 
     /// Counts series `s` (its window's `errors` already merged) among the node's figures.
-    mutating func add(_ s: LatencySeries, errors: UInt64, bucketBounded: Bool) {
+    mutating func add(_ s: LatencySeries, errors: UInt64, good: UInt64, bucketBounded: Bool) {
         self.errors &+= errors
+        self.good &+= good
         self.bucketBounded = self.bucketBounded || bucketBounded
         if tierCounts.isEmpty { tierCounts = s.tierCumulative } else {
             for k in tierCounts.indices { tierCounts[k] &+= s.tierCumulative[k] }
@@ -256,4 +326,5 @@ struct RegionSummary: Sendable {
     var histogram: CompactHistogram
     var accumulator: GroupAccumulator
     var stats: IngestStats
+    var classes: CompactClassRollup
 }

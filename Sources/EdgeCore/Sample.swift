@@ -93,7 +93,8 @@ public struct Sample: Sendable {
     /// 10; a classic-histogram bucket delta counts its requests). 1 for most samples.
     public var weight: UInt32
     public var metric: Metric
-    /// GPU index within the node, for per-GPU metrics.
+    /// GPU index within the node, for per-GPU metrics. Latency and error samples have no GPU:
+    /// for them this byte holds the workload class (`workload`), so a sample stays 32 bytes.
     public var gpu: UInt8
     /// Provenance: the source that measured it. Latency from different sources of one node is
     /// kept apart and never summed (one request, one count); see `Collector.registerSource`.
@@ -103,5 +104,18 @@ public struct Sample: Sendable {
                 source: SourceID = 0) {
         self.node = node; self.time = time; self.metric = metric; self.value = value; self.gpu = gpu
         self.weight = weight; self.source = source
+    }
+
+    /// A latency or error sample of workload class `workload`.
+    public init(node: NodeRef, time: Double, metric: Metric, value: Double, workload: WorkloadClass, weight: UInt32 = 1,
+                source: SourceID = 0) {
+        self.init(node: node, time: time, metric: metric, value: value, gpu: workload.rawValue, weight: weight, source: source)
+    }
+
+    /// The workload class of a latency or error sample (`unclassified` for other metrics).
+    @inline(__always)
+    public var workload: WorkloadClass {
+        get { metric.isPerGPU ? .unclassified : WorkloadClass(rawValue: gpu) ?? .unclassified }
+        set { if !metric.isPerGPU { gpu = newValue.rawValue } }
     }
 }

@@ -50,14 +50,24 @@ public final class FleetSimulator {
 
     /// Registers every node of `topology` with `collector` and starts the clock at `start`
     /// (seconds since the epoch).
+    /// Region ids by the collector's region index.
+    private var regionIDs: [String] = []
+
+    /// The region the routing incident hits at `t`, if one is under way (tests and demos).
+    public func incidentRegion(at t: Double) -> String? {
+        guard t >= incident.start && t < incident.end, Int(incident.region) < regionIDs.count else { return nil }
+        return regionIDs[Int(incident.region)]
+    }
+
     public init(topology: Topology, collector: Collector, config: SimulatorConfig = SimulatorConfig(), start: Double) {
+        let classes = collector.config.classes
         self.config = config
         self.collector = collector
         collector.nameDefaultSource("simulator")
         self.time = start
         origin = start
         rng = SimRandom(seed: config.seed)
-        let placements = topology.placements()
+        let placements = topology.placements(classes: classes)
         let refs = collector.register(placements)
         var siteIndex: [String: Int] = [:]
         for (p, ref) in zip(placements, refs) {
@@ -67,29 +77,37 @@ public final class FleetSimulator {
                 siteHash.append(rng.next())
             }
             regionCount = max(regionCount, Int(ref.region) + 1)
-            let tier = LatencyTier(thresholdMs: p.tierMs)
-            let profile = Self.profile(tier)
-            nodes.append(NodeSim(ref: ref, site: site, tierMs: p.tierMs, utcOffset: p.longitude.isFinite ? p.longitude / 15 : 0,
+            if regionIDs.count < regionCount { regionIDs += Array(repeating: "", count: regionCount - regionIDs.count) }
+            regionIDs[Int(ref.region)] = p.regionID
+            let profile = Self.profile(p.workload)
+            // Demand differs by site (some metros run hot): a node's share of the fleet's
+            // requests is its capacity (GPUs × the class's rate per GPU) × local load × demand.
+            let demand = 0.55 + 0.6 * Double(siteHash[site] % 1000) / 1000
+            nodes.append(NodeSim(ref: ref, site: site, tierMs: p.tierMs, workload: p.workload,
+                                 utcOffset: p.longitude.isFinite ? p.longitude / 15 : 0,
                                  lastMileMedian: profile.lastMile, serviceMedian: profile.service,
                                  serviceSigma: profile.sigma, userDistanceKm: 60 + 200 * rng.uniform(),
-                                 gpuOffset: gpus.count, gpuCount: p.gpuCount, phase: rng.uniform()))
+                                 gpuOffset: gpus.count, gpuCount: p.gpuCount, phase: rng.uniform(),
+                                 weight: Double(max(1, p.gpuCount)) * classes[p.workload].rpsPerGPU * demand))
             for _ in 0..<p.gpuCount {
                 gpus.append(GPUSim(util: 40 + 30 * rng.uniform(), temp: 55, memTotal: profile.memMiB))
             }
         }
         incident = Incident(region: Int32(Int(rng.next() % UInt64(max(1, regionCount)))), start: start - 300,
-                            end: start + 1200, extraMs: 160, fraction: 0.05, siteShare: 0.35)
+                            end: start + 1200, extraMs: 160, fraction: 0.35, siteShare: 0.5)
         seedSteadyState()
     }
 
-    /// Per-tier figures: last-mile median (industrial sites sit on the factory network), service
-    /// median and shape, GPU memory (L4 / L40S / H100).
-    private static func profile(_ tier: LatencyTier) -> (lastMile: Double, service: Double, sigma: Double, memMiB: Double) {
-        switch tier {
+    /// Per-class figures: last-mile median (industrial sites sit on the factory network), service
+    /// median and shape, GPU memory (L4 / L40S / H100). Batch requests (embeddings, offline
+    /// scoring) have no tier: they want throughput, and their spread is the widest.
+    private static func profile(_ c: WorkloadClass) -> (lastMile: Double, service: Double, sigma: Double, memMiB: Double) {
+        switch c {
         case .industrialControl: (2, 12, 0.30, 23_034)
         case .videoInspection: (8, 25, 0.30, 46_068)
         case .codeCompletion: (8, 60, 0.35, 81_559)
-        case .customerService: (8, 150, 0.40, 81_559)
+        case .customerService, .unclassified: (8, 150, 0.40, 81_559)
+        case .batch: (8, 160, 0.45, 81_559)
         }
     }
 
@@ -133,17 +151,19 @@ public final class FleetSimulator {
         gpus[g].hotUntil = until
     }
 
-    /// Local-time load factor in [0.35, 1]: quietest at 04:00, busiest at 16:00.
+    /// Local-time load factor in [0.35, 1]: quietest at 04:00, busiest at 16:00; batch work
+    /// the other way round (it fills the GPUs at night).
     private func load(_ n: NodeSim, at t: Double) -> Double {
         let hour = (t / 3600 + n.utcOffset).truncatingRemainder(dividingBy: 24)
-        return 0.35 + 0.65 * (0.5 - 0.5 * cos(2 * Double.pi * (hour - 4) / 24))
+        let day = 0.35 + 0.65 * (0.5 - 0.5 * cos(2 * Double.pi * (hour - 4) / 24))
+        return n.workload == .batch ? 1.35 - day : day
     }
 
     private func updateRates() {
         var total = 0.0
         for i in nodes.indices {
             nodes[i].load = load(nodes[i], at: time)
-            total += nodes[i].load * Double(max(1, nodes[i].gpuCount))
+            total += nodes[i].load * nodes[i].weight
         }
         rateScale = total > 0 ? config.latencySamplesPerSecond / total : 0
         nextRateUpdate = time + 60
@@ -173,7 +193,7 @@ public final class FleetSimulator {
         if t0 >= incident.end {  // the next incident strikes another region ten minutes later
             incident = Incident(region: Int32(Int(rng.next() % UInt64(max(1, regionCount)))), start: t0 + 600,
                                 end: t0 + 600 + 900 + 900 * rng.uniform(), extraMs: 120 + 100 * rng.uniform(),
-                                fraction: 0.03 + 0.04 * rng.uniform(), siteShare: 0.2 + 0.3 * rng.uniform())
+                                fraction: 0.2 + 0.2 * rng.uniform(), siteShare: 0.2 + 0.3 * rng.uniform())
         }
         var batches = [[Sample]](repeating: [], count: regionCount)
         let perRegion = Int(config.latencySamplesPerSecond * dt / Double(max(1, regionCount)) * 1.5) + gpus.count / max(1, regionCount) * 8
@@ -221,7 +241,7 @@ public final class FleetSimulator {
             if gpus[g].hotUntil > t0 { slowdown = max(slowdown, 1.6) }
             slowdown = max(slowdown, 1 + max(0, gpus[g].util - 90) / 30)  // queueing near saturation
         }
-        let requests = rng.count(mean: rateScale * n.load * Double(max(1, n.gpuCount)) * (t1 - t0) * (fatal ? 0.3 : 1))
+        let requests = rng.count(mean: rateScale * n.load * n.weight * (t1 - t0) * (fatal ? 0.3 : 1))
         var failures = 0
         for k in 0..<requests {
             let t = t0 + (t1 - t0) * Double(k) / Double(max(1, requests))
@@ -231,9 +251,9 @@ public final class FleetSimulator {
             var service = rng.logNormal(median: n.serviceMedian * slowdown, sigma: n.serviceSigma)
             if rng.uniform() < 0.001 { service *= 1.5 + rng.uniform() }  // stalls: the real tail
             if rng.uniform() < (fatal ? 0.2 : 0.0005) { failures += 1; continue }
-            out.append(Sample(node: n.ref, time: t, metric: .latencyMs, value: network + service))
+            out.append(Sample(node: n.ref, time: t, metric: .latencyMs, value: network + service, workload: n.workload))
         }
-        if failures > 0 { out.append(Sample(node: n.ref, time: t0, metric: .errors, value: Double(failures))) }
+        if failures > 0 { out.append(Sample(node: n.ref, time: t0, metric: .errors, value: Double(failures), workload: n.workload)) }
     }
 
     private func rollFaults(_ n: inout NodeSim, at t: Double) {
@@ -293,6 +313,7 @@ struct NodeSim {
     var ref: NodeRef
     var site: Int
     var tierMs: Double
+    var workload: WorkloadClass
     var utcOffset: Double
     var lastMileMedian: Double
     var serviceMedian: Double
@@ -301,6 +322,8 @@ struct NodeSim {
     var gpuOffset: Int
     var gpuCount: Int
     var phase: Double
+    /// Capacity × site demand: the node's share of the fleet's requests at equal load.
+    var weight: Double
     var load = 0.5
     var downUntil = -Double.infinity
     var silentUntil = -Double.infinity

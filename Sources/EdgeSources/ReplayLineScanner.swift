@@ -13,6 +13,8 @@ struct ReplayFields {
     var site: UnsafeRawBufferPointer?
     var node: UnsafeRawBufferPointer?
     var metric: UnsafeRawBufferPointer?
+    /// The workload class id of a latency or error line (`"class"`).
+    var workload: UnsafeRawBufferPointer?
 }
 
 /// Reads the replay schema's flat objects (`{"t": 1.5, "node": "fra1-n03", …}`) byte by byte,
@@ -92,10 +94,11 @@ enum ReplayLineScanner {
                     case 4 where equal(key, "site"): f.site = s
                     case 6 where equal(key, "region"): f.region = s
                     case 6 where equal(key, "metric"): f.metric = s
+                    case 5 where equal(key, "class"): f.workload = s
                     case 1 where key[0] == 0x74, 5 where equal(key, "value"), 3 where equal(key, "gpu") || equal(key, "src"),
                          6 where equal(key, "weight"):
                         return nil  // a string where a number belongs: the general parser says why
-                    default: break  // other keys ("class", …) are not read here
+                    default: break  // other keys are not read here
                     }
                 } else if b[i] == 0x2D || (b[i] >= 0x30 && b[i] <= 0x39) {
                     guard let v = number() else { return nil }
@@ -105,7 +108,8 @@ enum ReplayLineScanner {
                     case 3 where equal(key, "gpu"): f.gpu = v
                     case 3 where equal(key, "src"): f.src = v
                     case 6 where equal(key, "weight"): f.weight = v
-                    case 4 where equal(key, "node") || equal(key, "site"), 6 where equal(key, "region") || equal(key, "metric"):
+                    case 4 where equal(key, "node") || equal(key, "site"), 6 where equal(key, "region") || equal(key, "metric"),
+                         5 where equal(key, "class"):
                         return nil
                     default: break
                     }

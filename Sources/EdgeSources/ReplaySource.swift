@@ -8,7 +8,8 @@ import Foundation
 ///
 /// `metric` is one of `latency_ms`, `gpu_util` (0–100), `gpu_temp_c`, `gpu_mem_used_mib`,
 /// `gpu_mem_total_mib`, `gpu_power_w`, `xid`, `throttle_reasons` (these need `"gpu": index`),
-/// `up` (0 or 1), `errors`. Unknown regions, sites and nodes are created. A bad line is
+/// `up` (0 or 1), `errors`. Latency and error lines may carry `"class"`, a workload class id
+/// (`code_completion`, …; an unknown id counts as `unclassified`). Unknown regions, sites and nodes are created. A bad line is
 /// reported with its number and reason, counted and skipped; good lines around it are kept.
 public struct ReplaySource {
     /// A line that was skipped, and why.
@@ -145,7 +146,7 @@ public struct ReplaySource {
            let node = f.node.flatMap({ String(validating: $0, as: UTF8.self) }) ?? (f.node == nil ? "" : nil),
            let metric = f.metric.flatMap({ String(validating: $0, as: UTF8.self) }) ?? (f.metric == nil ? "" : nil) {
             return validate(t: f.t, region: region, site: site, node: node, metric: f.metric == nil ? nil : metric,
-                            value: f.value, gpu: f.gpu, weight: f.weight, src: f.src)
+                            value: f.value, gpu: f.gpu, weight: f.weight, src: f.src, workload: f.workload.map(WorkloadClass.init(idBytes:)))
         }
         return parseJSON(Data(bytes))
     }
@@ -168,15 +169,22 @@ public struct ReplaySource {
             return n.doubleValue
         }
         func text(_ key: String) -> String { o[key] as? String ?? "" }
+        var workload: WorkloadClass?
+        if let c = o["class"] {
+            guard let id = c as? String else { return .failure(Reason(reason: "\"class\" must be a workload class id (a string)")) }
+            workload = WorkloadClass(id: id)
+        }
         guard let metricName = o["metric"] as? String else { return validate(t: number("t"), region: text("region"), site: text("site"), node: text("node"), metric: nil, value: nil, gpu: nil) }
         return validate(t: number("t"), region: text("region"), site: text("site"), node: text("node"),
-                        metric: metricName, value: number("value"), gpu: number("gpu"), weight: number("weight"), src: number("src"))
+                        metric: metricName, value: number("value"), gpu: number("gpu"), weight: number("weight"), src: number("src"),
+                        workload: workload)
     }
 
     /// The replay schema's rules, for both paths (so both give the same reasons). Empty names
     /// stand for missing or non-string ones.
     mutating func validate(t: Double?, region: String, site: String, node: String, metric metricName: String?,
-                           value: Double?, gpu gpuValue: Double?, weight: Double? = nil, src: Double? = nil) -> Result<Sample, Reason> {
+                           value: Double?, gpu gpuValue: Double?, weight: Double? = nil, src: Double? = nil,
+                           workload: WorkloadClass? = nil) -> Result<Sample, Reason> {
         func valid(_ s: String) -> Bool { !s.isEmpty && s.utf8.count <= 256 }
         guard let t, t.isFinite, t > 0 else { return .failure(Reason(reason: "missing or invalid \"t\" (seconds since the epoch)")) }
         guard valid(region) else { return .failure(Reason(reason: "missing or invalid \"region\"")) }
@@ -226,7 +234,9 @@ public struct ReplaySource {
             }
             refs[key] = ref
         }
-        return .success(Sample(node: ref, time: t, metric: metric, value: value, gpu: gpu, weight: w, source: source))
+        var sample = Sample(node: ref, time: t, metric: metric, value: value, gpu: gpu, weight: w, source: source)
+        if let workload, metric == .latencyMs || metric == .errors { sample.workload = workload }
+        return .success(sample)
     }
 
     /// Applies a recording's header, source or placement line. Returns nil when the line is
@@ -257,7 +267,8 @@ public struct ReplaySource {
             let placement = NodePlacement(regionID: region, regionName: text("region_name"), siteID: site, siteName: text("site_name"),
                                           country: p["country"] as? String ?? "", latitude: num("lat"), longitude: num("lon"),
                                           nodeID: node, tierMs: tier.isFinite && tier > 0 ? tier : LatencyTierDefaults.unknownNodeTierMs,
-                                          gpuCount: max(0, min(64, Int(num("gpus").isFinite ? num("gpus") : 0))))
+                                          gpuCount: max(0, min(64, Int(num("gpus").isFinite ? num("gpus") : 0))),
+                                          workload: WorkloadClass(id: p["class"] as? String ?? ""))
             let key = region + "\u{1F}" + node
             if refs[key] == nil { refs[key] = collector.ref(forNode: node) ?? collector.register(placement) }
             return ""

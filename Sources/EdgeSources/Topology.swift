@@ -1,5 +1,6 @@
 import EdgeAssets
 import EdgeCollector
+import EdgeCore
 
 /// One point of presence of the embedded fleet.
 public struct SiteRecord: Sendable, Equatable {
@@ -65,18 +66,48 @@ public struct Topology: Sendable {
     }
 
     /// Every node of the topology as a collector placement, site by site.
-    public func placements() -> [NodePlacement] {
+    public func placements(classes: ClassCatalog = .standard) -> [NodePlacement] {
         var out: [NodePlacement] = []
         out.reserveCapacity(sites.reduce(0) { $0 + $1.nodes })
         for s in sites {
             for n in 0..<s.nodes {
+                let workload = Topology.workload(site: s, node: n)
                 out.append(NodePlacement(regionID: s.region, regionName: regionNames[s.region] ?? s.region,
                                          siteID: s.id, siteName: s.city, country: s.country,
                                          latitude: s.latitude, longitude: s.longitude,
-                                         nodeID: Topology.nodeID(site: s.id, index: n), tierMs: s.tierMs,
-                                         gpuCount: s.gpusPerNode))
+                                         nodeID: Topology.nodeID(site: s.id, index: n),
+                                         tierMs: classes[workload].tierMs ?? Topology.batchTierMs,
+                                         gpuCount: s.gpusPerNode, workload: workload))
             }
         }
         return out
+    }
+
+    /// p99 a batch node is held to for its health (batch has no latency SLO; a node whose
+    /// batch requests take over 5 s is still unwell).
+    public static let batchTierMs = 5_000.0
+
+    /// The workload class node `node` of site `s` is deployed for: the first node serves the
+    /// site's own tier; the others mostly the same, the rest a mix weighted like an edge
+    /// fleet's traffic (chat and code most, batch filling GPUs, control and video where the
+    /// factories and cameras are). A hash of the node id, so the same topology gives the same
+    /// fleet whatever the seed.
+    public static func workload(site s: SiteRecord, node n: Int) -> WorkloadClass {
+        let own = WorkloadClass(tierMs: s.tierMs)
+        guard n > 0 else { return own }
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in s.id.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        h = (h ^ UInt64(n)) &* 0x100_0000_01b3
+        h ^= h >> 29
+        let u = Double(h % 10_000) / 10_000
+        if u < 0.55 { return own }
+        let mix: [(WorkloadClass, Double)] = [(.industrialControl, 0.08), (.videoInspection, 0.14), (.codeCompletion, 0.24),
+                                              (.customerService, 0.30), (.batch, 0.24)]
+        var x = (u - 0.55) / 0.45
+        for (c, w) in mix {
+            if x < w { return c }
+            x -= w
+        }
+        return .batch
     }
 }

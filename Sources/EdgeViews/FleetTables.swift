@@ -4,6 +4,8 @@ import EdgeCore
 /// Which entities a table lists.
 public enum RowKind: String, Sendable, CaseIterable {
     case fleet, regions, sites, nodes, gpus
+    /// The triage list: what needs attention, worst first.
+    case triage
 }
 
 /// Which part of the fleet a view covers (`--region`, `--site`, `--node`).
@@ -35,12 +37,18 @@ public enum FleetTables {
         Column("GPU%", 4), Column("TEMP", 4), Column("RPS", 6), Column("P50", 6), Column("P99", 6),
         Column("AGE", 4), Column("TIER", 7, right: false, minScreenWidth: 100),
         Column("GPUS", 5, minScreenWidth: 110), Column("ERR%", 5, minScreenWidth: 120),
+        Column("WORST SLO", 13, right: false, minScreenWidth: 120), Column("BURN", 5, minScreenWidth: 120),
+        Column("HEAD", 5, minScreenWidth: 140),
     ]
     static let nodeColumns = [
         Column("NAME", 12, right: false, flexible: true, maxWidth: 16), Column("HEALTH", 8, right: false),
         Column("GPUS", 4, minScreenWidth: 100),
         Column("GPU%", 4), Column("TEMP", 4), Column("RPS", 6), Column("P50", 6), Column("P99", 6),
         Column("AGE", 4), Column("REASON", 10, right: false, flexible: true, maxWidth: 200),
+    ]
+    static let triageColumns = [
+        Column("WHAT", 11, right: false), Column("CLASS", 18, right: false), Column("WHERE", 20, right: false, flexible: true, maxWidth: 48),
+        Column("HOW BAD", 16, right: false, flexible: true, maxWidth: 40), Column("FOR", 5),
     ]
     static let gpuColumns = [
         Column("NAME", 10, right: false, flexible: true, maxWidth: 24), Column("HEALTH", 10, right: false), Column("GPU%", 4),
@@ -70,11 +78,18 @@ public enum FleetTables {
             }
             groups = groups.filter { keep($0.id, $0.name) }
             groups = sortGroups(groups, by: sort, reversed: reversed)
-            return TableModel(kind: kind, columns: groupColumns, rows: groups.map { groupRow($0) })
+            return TableModel(kind: kind, columns: groupColumns, rows: groups.map { groupRow($0, snap.classCatalog) })
         case .nodes:
             var nodes = scopedNodes(snap, scope).filter { keep($0.id, $0.reason) }
             nodes = sortNodes(nodes, by: sort, reversed: reversed)
             return TableModel(kind: kind, columns: nodeColumns, rows: nodes.map(nodeRow))
+        case .triage:
+            // Its own order (worst first); the filter applies, sort keys do not.
+            let items = Triage.items(snap).filter { keep($0.key, $0.place) }
+            return TableModel(kind: kind, columns: triageColumns, rows: items.map { item in
+                let health: HealthState = item.tone == .down ? .down : item.tone == .stale ? .stale : .degraded
+                return TableRow(id: item.key, source: .triage(item, age: item.since.map { snap.time - $0 } ?? .nan), health: health, utilPct: .nan)
+            })
         case .gpus:
             let nodes = scopedNodes(snap, scope)
             let multi = nodes.count > 1
@@ -93,14 +108,34 @@ public enum FleetTables {
         }
     }
 
-    static func groupRow(_ g: GroupStatus) -> TableRow {
-        TableRow(id: g.id, source: .group(g), health: g.health.worst, utilPct: g.gpuUtilPct)
+    static func groupRow(_ g: GroupStatus, _ catalog: ClassCatalog = .standard) -> TableRow {
+        TableRow(id: g.id, source: .group(g), health: g.health.worst, utilPct: g.gpuUtilPct, catalog: catalog)
     }
 
-    static func groupCells(_ g: GroupStatus) -> [Cell] {
+    /// Fewest requests in the 1 h window before a class's compliance is shown as the worst.
+    static let minClassRequests: UInt64 = 50
+
+    /// The class burning its budget fastest over 1 h: "code 97.9%" and its burn rate.
+    static func worstClass(_ classes: [ClassStatus], _ catalog: ClassCatalog) -> (Cell, Cell) {
+        var worst: (ClassStatus, Double)?
+        for c in classes where c.windows[2].total >= minClassRequests {
+            let b = c.burnRate(2, target: catalog[c.workload].sloTarget)
+            if b.isFinite, worst == nil || b > worst!.1 { worst = (c, b) }
+        }
+        guard let (c, b) = worst else { return (Cell("-", .dim), Cell("-", .dim)) }
+        let good = c.windows[2].goodFraction
+        let target = catalog[c.workload].sloTarget
+        // Rounded down: 99.96 % of requests in tier is not "100.0%".
+        let pct = Formatting.fixed((good * 1000).rounded(.down) / 10, 1) + "%"
+        return (Cell("\(c.workload.label) \(pct)", good < target ? .degraded : .healthy),
+                Cell(Triage.times(b), Screen.burnTone(b)))
+    }
+
+    static func groupCells(_ g: GroupStatus, _ catalog: ClassCatalog = .standard) -> [Cell] {
         // A site or region whose name is just its id (a live source) shows the id once.
         let name = g.kind == .fleet ? g.name : (g.name == g.id ? g.id : "\(g.id) \(g.name)")
         let worst = g.health.worst
+        let (slo, burn) = worstClass(g.classes, catalog)
         // A site serves one tier; a region or the fleet mixes them.
         let tier = g.kind == .site && g.tierMs.isFinite ? "<\(Int(g.tierMs))ms" : "-"
         return [
@@ -111,6 +146,9 @@ public enum FleetTables {
             Cell(Formatting.quantile(g.latency.p99, bounded: g.latency.bucketBounded), Tone.latency(g.latency.p99)),
             Cell(Formatting.age(g.ageS), ageTone(g.ageS)),
             Cell(tier, .dim), Cell(Formatting.count(g.gpuCount)), Cell(Formatting.fixed(g.errorRatio * 100, 1)),
+            slo, burn,
+            Cell(g.headroom.isFinite ? Formatting.pct(g.headroom * 100) + "%" : "-",
+                 !g.headroom.isFinite ? .dim : g.headroom < TriageRules().minHeadroom ? .degraded : .plain),
         ]
     }
 
@@ -128,6 +166,11 @@ public enum FleetTables {
             Cell(Formatting.age(n.ageS), ageTone(n.ageS)),
             Cell(n.reason, n.health == .healthy ? .dim : Tone.of(n.health)),
         ]
+    }
+
+    static func triageCells(_ item: TriageItem, age: Double) -> [Cell] {
+        [Cell(item.kind.label, item.tone), Cell(item.workload?.id ?? "-", item.workload == nil ? .dim : .plain), Cell(item.place),
+         Cell(item.howBad, item.tone), Cell(age.isFinite ? Formatting.age(age) : "-", .dim)]
     }
 
     static func gpuName(_ g: GPUStatus, _ n: NodeStatus, _ multi: Bool) -> String {

@@ -12,6 +12,9 @@ public enum Formatting {
         return String(Int((v / 1000).rounded())) + "s"
     }
 
+    /// Milliseconds with their unit: "56ms", "1.13s".
+    public static func msUnit(_ v: Double) -> String { v.isFinite && v >= 1000 ? ms(v) : ms(v) + "ms" }
+
     /// A latency quantile, marked `≈` (or `~`) when only classic buckets bound it.
     public static func quantile(_ v: Double, bounded bucketBounded: Bool, ascii: Bool = false) -> String {
         guard bucketBounded, v.isFinite else { return ms(v) }

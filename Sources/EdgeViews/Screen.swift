@@ -20,6 +20,8 @@ public enum Screen {
         let bottom = height - 2
         if state.showChanges {
             changesView(&g, &state, top: 3, bottom: bottom)
+        } else if state.level == .triage {
+            triageView(&g, &state, top: 3, bottom: bottom)
         } else if case .node(let id) = state.level, let node = state.snapshot?.nodes.first(where: { $0.id == id }) {
             nodeView(&g, &state, node: node)
         } else if state.level == .fleet, let rows = state.table()?.rows.count, bottom - (3 + rows + 1) >= 9 {
@@ -53,11 +55,12 @@ public enum Screen {
 
     /// `Fleet › Western Europe › fra1 Frankfurt am Main › fra1-n03`; with `short`, ids only.
     static func breadcrumb(_ state: UIState, short: Bool = false) -> [String] {
+        if state.level == .triage { return ["Triage"] }
         var parts = ["Fleet"]
         guard let snap = state.snapshot else { return parts }
-        for level in state.stack.dropFirst() {
+        for level in state.stack {
             switch level {
-            case .fleet: break
+            case .triage, .fleet: break
             case .allSites: parts.append("All sites")
             case .region(let r): parts.append(short ? r : snap.regions.first { $0.id == r }?.name ?? r)
             case .site(let s): parts.append(short ? s : snap.sites.first { $0.id == s && $0.name != $0.id }.map { "\($0.id) \($0.name)" } ?? s)
@@ -101,7 +104,7 @@ public enum Screen {
             x += g.put(text, x: x, y: y, style: CellStyle(tone, bold: bold)) + (wide ? 2 : 1)
         }
         func latency(_ v: Double) -> String {
-            v.isFinite ? Formatting.quantile(v, bounded: f.latency.bucketBounded, ascii: state.ascii) + "ms" : "-"
+            v.isFinite ? Formatting.quantile(v, bounded: f.latency.bucketBounded, ascii: state.ascii) + (v < 1000 ? "ms" : "") : "-"
         }
         part("p50 \(latency(f.latency.p50))", Tone.latency(f.latency.p50), bold: true)
         part("p99 \(latency(f.latency.p99))", Tone.latency(f.latency.p99), bold: true)
@@ -127,6 +130,7 @@ public enum Screen {
         } else {
             g.put(levelTitle(state), x: 1, y: y, style: CellStyle(.plain, bold: true), maxWidth: g.width - 30)
         }
+        if state.level == .triage && state.editingFilter == nil { return }  // triage has its own order
         let arrow = state.ascii ? (state.reversed ? "^" : "v") : (state.reversed ? "▲" : "▼")
         let sort = "sort \(state.sort.rawValue) \(arrow)"
         g.put(sort, x: g.width - TextWidth.width(sort) - 1, y: y, style: CellStyle(.dim))
@@ -135,7 +139,10 @@ public enum Screen {
     static func levelTitle(_ state: UIState) -> String {
         guard let snap = state.snapshot else { return "" }
         switch state.level {
-        case .fleet: return "Regions (\(snap.regions.count)) · a: all sites"
+        case .triage:
+            let n = state.triage().count
+            return n == 0 ? "Nothing needs attention · t: the fleet" : "\(n) item\(n == 1 ? "" : "s") need attention, worst first · Enter: go to · t: the fleet"
+        case .fleet: return "Regions (\(snap.regions.count)) · a: all sites\(state.stack.first == .triage ? " · Esc: triage" : "")"
         case .allSites: return "All sites (\(Formatting.count(snap.sites.count))), fleet-wide"
         case .region(let r):
             let n = snap.sites.filter { $0.region == r }.count

@@ -42,7 +42,7 @@ public struct SnapshotDocument {
         lines.append("\(Formatting.count(f.nodeCount)) nodes: \(Formatting.count(f.health.healthy)) ok "
             + "\(Formatting.count(f.health.degraded)) deg \(Formatting.count(f.health.down)) down "
             + "\(Formatting.count(f.health.stale)) stale · GPU \(Formatting.pct(f.gpuUtilPct))% · "
-            + "p50 \(Formatting.ms(f.latency.p50))ms p99 \(Formatting.ms(f.latency.p99))ms")
+            + "p50 \(Formatting.msUnit(f.latency.p50)) p99 \(Formatting.msUnit(f.latency.p99))")
         lines.append("")
         let t = table
         lines = lines.map { TextWidth.fit($0, width, ascii: ascii) }
@@ -79,17 +79,21 @@ public struct SnapshotDocument {
                     ("last_error", { w in if let e = s.lastError { w.string(e) } else { w.raw("null") } }),
                 ])
             } }),
-            ("fleet", { Self.group(&$0, snapshot.fleet, tiers: tierCounts(snapshot.fleet), history: historyOf(.fleet)) }),
+            ("fleet", { Self.group(&$0, snapshot.fleet, tiers: tierCounts(snapshot.fleet), history: historyOf(.fleet), catalog: snapshot.classCatalog) }),
             ("regions", { [regions = snapshot.regions.filter { scope.region == nil || $0.id == scope.region }] w in
-                w.array(regions) { Self.group(&$0, $1, tiers: tierCounts($1), history: historyOf(.region($1.id))) } }),
+                w.array(regions) { Self.group(&$0, $1, tiers: tierCounts($1), history: historyOf(.region($1.id)), catalog: snapshot.classCatalog) } }),
         ]
+        if kind == .triage {
+            let rows = table.rows
+            fields.append(("triage", { Self.triage(&$0, rows) }))
+        }
         if includesSites {
             let limited = jsonSites()
-            fields.append(("sites", { w in w.array(limited) { Self.group(&$0, $1, tiers: tierCounts($1), history: historyOf(.site($1.id))) } }))
+            fields.append(("sites", { w in w.array(limited) { Self.group(&$0, $1, tiers: tierCounts($1), history: historyOf(.site($1.id)), catalog: snapshot.classCatalog) } }))
         }
         if includesNodes {
             let nodes = jsonNodes()
-            fields.append(("nodes", { w in w.array(nodes) { Self.node(&$0, $1, history: historyOf(.node($1.id))) } }))
+            fields.append(("nodes", { w in w.array(nodes) { Self.node(&$0, $1, history: historyOf(.node($1.id)), catalog: snapshot.classCatalog) } }))
         }
         w.object(fields)
         return w.out + "\n"
@@ -183,7 +187,30 @@ public struct SnapshotDocument {
                   ("bucket_bounded", { $0.raw(l.bucketBounded ? "true" : "false") })])
     }
 
-    static func group(_ w: inout JSONWriter, _ g: GroupStatus, tiers: [UInt64], history h: HistorySeries? = nil) {
+    /// `classes`: each workload class the entity served, with its tier, SLO, window figures,
+    /// burn rates per window and the budget left (see `ClassStatus`).
+    static func classes(_ w: inout JSONWriter, _ list: [ClassStatus], catalog: ClassCatalog) {
+        w.object(list.map { c in
+            let spec = catalog[c.workload]
+            return (c.workload.id, { (w: inout JSONWriter) in
+                w.object([
+                    ("tier_ms", { w in if let t = spec.tierMs { w.number(t) } else { w.raw("null") } }),
+                    ("slo_target", { $0.number(spec.sloTarget) }),
+                    ("count", { $0.number(Double(c.requests)) }),
+                    ("errors", { $0.number(Double(c.errors)) }),
+                    ("p50", { $0.number(c.latency.p50) }), ("p99", { $0.number(c.latency.p99) }),
+                    ("within_tier_fraction", { $0.number(c.withinTierFraction) }),
+                    ("burn_rate", { w in w.object(SLOWindows.names.indices.map { i in
+                        (SLOWindows.names[i], { $0.number(c.burnRate(i, target: spec.sloTarget)) })
+                    }) }),
+                    ("budget_remaining", { $0.number(c.budgetRemaining(target: spec.sloTarget)) }),
+                ])
+            })
+        })
+    }
+
+    static func group(_ w: inout JSONWriter, _ g: GroupStatus, tiers: [UInt64], history h: HistorySeries? = nil,
+                      catalog: ClassCatalog = .standard) {
         var fields: [(String, (inout JSONWriter) -> Void)] = [
             ("id", { $0.string(g.id) }), ("name", { $0.string(g.name) }),
         ]
@@ -207,12 +234,15 @@ public struct SnapshotDocument {
             ("tier_fractions", { tierFractions(&$0, tiers) }),
             ("tier_ms", { $0.number(g.tierMs) }),
             ("age_s", { $0.number(g.ageS) }),
+            ("classes", { classes(&$0, g.classes, catalog: catalog) }),
+            ("capacity_rps", { $0.number(g.capacityRps) }),
+            ("headroom_pct", { $0.number(g.headroom * 100) }),
         ]
         if let h { fields.append(("history", { history(&$0, h, group: true) })) }
         w.object(fields)
     }
 
-    static func node(_ w: inout JSONWriter, _ n: NodeStatus, history h: HistorySeries? = nil) {
+    static func node(_ w: inout JSONWriter, _ n: NodeStatus, history h: HistorySeries? = nil, catalog: ClassCatalog = .standard) {
         var fields: [(String, (inout JSONWriter) -> Void)] = [
             ("id", { $0.string(n.id) }), ("name", { $0.string(n.id) }), ("site", { $0.string(n.site) }),
             ("region", { $0.string(n.region) }), ("health", { $0.string(n.health.label) }),
@@ -232,6 +262,9 @@ public struct SnapshotDocument {
                 ])
             } }),
             ("age_s", { $0.number(n.ageS) }),
+            ("workload", { $0.string(n.workload.id) }),
+            ("classes", { classes(&$0, n.classes, catalog: catalog) }),
+            ("capacity_rps", { $0.number(n.capacityRps) }),
             ("load1", { $0.number(n.load1) }), ("mem_used_pct", { $0.number(n.memUsedPct) }),
             ("requests_running", { $0.number(n.requestsRunning) }), ("requests_waiting", { $0.number(n.requestsWaiting) }),
             ("gpus", { w in w.array(n.gpus) { w, g in
@@ -283,6 +316,13 @@ public struct SnapshotDocument {
                               n(x.gpuTempMaxC), n(x.rps), n(x.latency.p50), n(x.latency.p90), n(x.latency.p99),
                               n(x.latency.max), String(x.latency.count), n(x.ageS)].joined(separator: ","))
             }
+        case .triage:
+            lines.append("kind,class,place,how_bad,severity,since,target")
+            for r in table.rows {
+                guard case .triage(let item, _) = r.source else { continue }
+                lines.append([item.kind.id, item.workload?.id ?? "", q(item.place), q(item.howBad), n(item.severity),
+                              item.since.map(n) ?? "", q(Self.target(item.target))].joined(separator: ","))
+            }
         case .gpus:
             lines.append("node,gpu,util_pct,temp_c,mem_used_mib,mem_total_mib,power_w,xid,throttled,age_s")
             let byID = Dictionary(snapshot.nodes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
@@ -295,6 +335,31 @@ public struct SnapshotDocument {
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `region:WEU`, `site:fra1`, `node:fra1-n03`, `fleet`.
+    static func target(_ e: HistoryEntity) -> String {
+        switch e {
+        case .fleet: "fleet"
+        case .region(let r): "region:\(r)"
+        case .site(let s): "site:\(s)"
+        case .node(let n): "node:\(n)"
+        }
+    }
+
+    /// `triage`: what needs attention, worst first (the live view's landing screen).
+    static func triage(_ w: inout JSONWriter, _ rows: [TableRow]) {
+        w.array(rows) { w, r in
+            guard case .triage(let item, _) = r.source else { w.raw("null"); return }
+            w.object([
+                ("kind", { $0.string(item.kind.id) }),
+                ("class", { w in if let c = item.workload { w.string(c.id) } else { w.raw("null") } }),
+                ("place", { $0.string(item.place) }), ("how_bad", { $0.string(item.howBad) }),
+                ("severity", { $0.number(item.severity) }),
+                ("since", { w in if let t = item.since { w.number(t) } else { w.raw("null") } }),
+                ("target", { $0.string(Self.target(item.target)) }),
+            ])
+        }
     }
 
     static func rfc3339(_ t: Double) -> String {

@@ -61,6 +61,8 @@ public struct TableRow: Sendable, Equatable {
         case group(GroupStatus)
         case node(NodeStatus)
         case gpu(GPUStatus, NodeStatus, qualified: Bool)
+        /// A triage item, with how long ago it began (NaN: unknown).
+        case triage(TriageItem, age: Double)
     }
 
     /// The entity id (drill-down target).
@@ -69,12 +71,15 @@ public struct TableRow: Sendable, Equatable {
     public var health: HealthState
     /// GPU utilisation for the bar, percent (NaN: none).
     public var utilPct: Double
+    /// Class tiers and SLO targets, for the class columns.
+    public var catalog: ClassCatalog = .standard
 
     public var cells: [Cell] {
         switch source {
-        case .group(let g): FleetTables.groupCells(g)
+        case .group(let g): FleetTables.groupCells(g, catalog)
         case .node(let n): FleetTables.nodeCells(n)
         case .gpu(let g, let n, let qualified): FleetTables.gpuCells(g, n, qualified)
+        case .triage(let item, let age): FleetTables.triageCells(item, age: age)
         }
     }
 }

@@ -30,6 +30,8 @@ final class TableCache: @unchecked Sendable {
 
 /// Where the operator is: Fleet → Region → Site → Node (whose rows are GPUs).
 public enum Level: Hashable, Sendable {
+    /// What needs attention now, fleet-wide, worst first: the landing screen (`t`).
+    case triage
     case fleet
     /// Every site of the fleet in one list, worst first (the `a` key from the fleet).
     case allSites
@@ -40,7 +42,7 @@ public enum Level: Hashable, Sendable {
     /// What the level's table lists.
     public var rows: RowKind {
         switch self {
-        case .fleet: .regions
+        case .triage, .fleet: .regions
         case .allSites, .region: .sites
         case .site: .nodes
         case .node: .gpus
@@ -49,7 +51,7 @@ public enum Level: Hashable, Sendable {
 
     public var scope: Scope {
         switch self {
-        case .fleet, .allSites: Scope()
+        case .triage, .fleet, .allSites: Scope()
         case .region(let r): Scope(region: r)
         case .site(let s): Scope(site: s)
         case .node(let n): Scope(node: n)
@@ -130,12 +132,32 @@ public struct UIState: Sendable {
     /// moving the selection re-formats the visible rows only, never re-sorts 4,400 of them.
     private let tableCache = TableCache()
     private let changesCache = ChangesCache()
+    private let triageCache = TriageCache()
 
     public static let refreshSteps: [Double] = [0.25, 0.5, 1, 2, 5, 10]
     /// Seconds after start during which the automatic "what changed" mark follows the data.
     public static let settleSeconds = 5.0
 
-    public init(snapshot: FleetSnapshot? = nil) { self.snapshot = snapshot }
+    /// A state showing `landing` first: the live view lands on triage; tests and the bench
+    /// start where they look.
+    public init(snapshot: FleetSnapshot? = nil, landing: Level = .fleet) {
+        self.snapshot = snapshot
+        stack = landing == .fleet ? [.fleet] : [landing]
+    }
+
+    /// The triage list of the snapshot on screen (cached per snapshot; "since" follows each
+    /// item across snapshots).
+    public func triage() -> [TriageItem] {
+        guard let snapshot else { return [] }
+        return triageCache.items(snapshot)
+    }
+
+    /// Index of the selected triage item, following it by key when the list reorders.
+    public func triageSelection(in items: [TriageItem]) -> Int? {
+        guard !items.isEmpty else { return nil }
+        if let key = selectedID[.triage], let i = items.firstIndex(where: { $0.key == key }) { return i }
+        return min(max(0, selectedIndex[.triage] ?? 0), items.count - 1)
+    }
 
     public var level: Level { stack.last ?? .fleet }
 
@@ -169,6 +191,7 @@ public struct UIState: Sendable {
         if editingFilter != nil { editFilter(key); return }
         guard let action = keyMap.action(for: key) else { return }
         if showChanges && handleChanges(action) { return }
+        if level == .triage && handleTriage(action) { return }
         switch action {
         case .quit: quit = true
         case .help: showHelp = true
@@ -189,6 +212,7 @@ public struct UIState: Sendable {
             paused.toggle()
             if paused { mark = snapshot }  // "what changed" since the pause
         case .changes: showChanges = true; changesSelection = 0
+        case .triage: stack = [.triage]; filter = ""
         case .mark: mark = snapshot
         case .chartSpan: chartSpan = chartSpan.next
         case .charts: showCharts.toggle()
@@ -225,6 +249,41 @@ public struct UIState: Sendable {
         return true
     }
 
+    /// Keys on the triage list: move, Enter goes to the item's place, `t` shows the fleet.
+    /// Returns false for keys that act as usual.
+    private mutating func handleTriage(_ action: Action) -> Bool {
+        let items = triage()
+        func select(_ i: Int) {
+            guard !items.isEmpty else { return }
+            let i = min(max(0, i), items.count - 1)
+            selectedIndex[.triage] = i
+            selectedID[.triage] = items[i].key
+        }
+        let current = triageSelection(in: items) ?? 0
+        switch action {
+        case .up: select(current - 1)
+        case .down: select(current + 1)
+        case .pageUp: select(current - max(1, pageSize - 1))
+        case .pageDown: select(current + max(1, pageSize - 1))
+        case .top: select(0)
+        case .bottom: select(items.count - 1)
+        case .triage: stack = [.triage, .fleet]
+        case .back: break  // the landing screen: nothing above it
+        case .drill:
+            guard let snapshot, let i = triageSelection(in: items) else {
+                stack = [.triage, .fleet]  // nothing to triage: Enter shows the fleet
+                return true
+            }
+            select(i)
+            jump(to: items[i].target, in: snapshot)
+        case .filter, .sortNext, .sortReverse, .allSites:
+            stack = [.triage, .fleet]  // table keys act on the fleet's tables
+            return false
+        default: return false
+        }
+        return true
+    }
+
     /// What moved between the mark and the snapshot on screen (cached per pair).
     public func changes() -> [ChangeItem] {
         guard let snapshot, let mark else { return [] }
@@ -234,16 +293,18 @@ public struct UIState: Sendable {
     /// Makes the entity `target` the current level, with the path above it.
     mutating func jump(to target: HistoryEntity, in snap: FleetSnapshot) {
         filter = ""
+        // Back from where it lands walks up to the fleet, then to triage when it came from there.
+        let root: [Level] = stack.first == .triage ? [.triage, .fleet] : [.fleet]
         switch target {
-        case .fleet: stack = [.fleet]
-        case .region(let r): stack = [.fleet, .region(r)]
+        case .fleet: stack = root
+        case .region(let r): stack = root + [.region(r)]; selectedID[.fleet] = r
         case .site(let s):
             let region = snap.sites.first { $0.id == s }?.region ?? ""
-            stack = [.fleet, .region(region), .site(s)]
+            stack = root + [.region(region), .site(s)]
             selectedID[.fleet] = region; selectedID[.region(region)] = s
         case .node(let n):
             guard let node = snap.nodes.first(where: { $0.id == n }) else { return }
-            stack = [.fleet, .region(node.region), .site(node.site), .node(n)]
+            stack = root + [.region(node.region), .site(node.site), .node(n)]
             selectedID[.fleet] = node.region; selectedID[.region(node.region)] = node.site; selectedID[.site(node.site)] = n
         }
     }
@@ -298,6 +359,7 @@ public struct UIState: Sendable {
         selectedIndex[level] = i
         let next: Level
         switch level {
+        case .triage: return  // handleTriage takes Enter here
         case .fleet: next = .region(id)
         case .allSites, .region: next = .site(id)
         case .site: next = .node(id)

@@ -55,7 +55,7 @@ struct MemoryProbe: ParsableCommand {
         pump.historyProvider = collector
         pump.prime()
         let terminal = MemoryTerminal(width: 160, height: 45, until: Date().timeIntervalSince1970 + seconds)
-        let session = InteractiveSession(terminal: terminal, state: UIState(), pump: pump)
+        let session = InteractiveSession(terminal: terminal, state: UIState(landing: .triage), pump: pump)
         session.run()
         print("rss_bytes \(Memory.residentBytes()) peak_bytes \(Memory.peakBytes()) frames \(terminal.frames)")
     }

@@ -97,7 +97,7 @@ struct Top: ParsableCommand {
         pump.historyProvider = query ?? player.map { PlayerHistory(player: $0) } ?? collector
         pump.prime()
 
-        var state = UIState()
+        var state = UIState(landing: .triage)
         state.keyMap = keyMap
         state.refreshSeconds = refresh
         state.ascii = ascii || !terminal.unicode

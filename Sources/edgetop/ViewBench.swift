@@ -19,7 +19,7 @@ enum ViewBench {
         sim.advance(to: start + Top.prewarmSeconds)
         collector.drain()
         let tSimulate = elapsed(since: t0)
-        var first = UIState(snapshot: collector.snapshot(at: start + Top.prewarmSeconds))
+        var first = UIState(snapshot: collector.snapshot(at: start + Top.prewarmSeconds), landing: .triage)
         let tSnapshot = elapsed(since: t0)
         _ = Screen.render(&first, width: 160, height: 45)
         line("first frame in-process (ms)", elapsed(since: t0) * 1000, nil, unit: "ms", goal: "≤150 ms")
@@ -143,7 +143,7 @@ enum ViewBench {
             let pump = SnapshotPump { collector.snapshot(at: quiet ? snapshotTime : Date().timeIntervalSince1970) }
             let terminal = NullTerminal(width: 160, height: 45)
             let deadline = Date().addingTimeInterval(seconds)
-            let session = InteractiveSession(terminal: terminal, state: UIState(), pump: pump,
+            let session = InteractiveSession(terminal: terminal, state: UIState(landing: .triage), pump: pump,
                                              shouldStop: { Date() > deadline })
             let before = cpuSeconds()
             let wall = DispatchTime.now()

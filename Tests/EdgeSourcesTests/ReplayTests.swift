@@ -43,6 +43,45 @@ struct ReplayTests {
         #expect(snap.ingest.invalid == 9)
     }
 
+    @Test("a replay with known classes: within-tier fractions exact per class; unknown ids are unclassified; a non-string class is a bad line")
+    func classes() throws {
+        var lines: [String] = []
+        func line(_ t: Double, _ v: Double, _ c: String?, node: String = "n1", metric: String = "latency_ms", extra: String = "") {
+            let cls = c.map { ",\"class\":\"\($0)\"" } ?? ""
+            lines.append("{\"t\":\(t),\"region\":\"r\",\"site\":\"s\",\"node\":\"\(node)\",\"metric\":\"\(metric)\",\"value\":\(v)\(cls)\(extra)}")
+        }
+        let t0 = 1_764_230_400.0
+        // video_inspection (tier 100): 100.0 is within, 100.5 is not: 3 of 5.
+        for (k, v) in [99.0, 100.0, 100.5, 140, 20].enumerated() { line(t0 + Double(k), v, "video_inspection") }
+        // customer_service (tier 500): 4 of 4, and 2 failed requests: 4 of 6.
+        for (k, v) in [120.0, 499, 500, 30].enumerated() { line(t0 + Double(k), v, "customer_service") }
+        line(t0 + 5, 2, "customer_service", metric: "errors")
+        // An id edgetop does not know keeps its requests, as unclassified (node tier 500).
+        line(t0 + 6, 80, "speech_to_text")
+        line(t0 + 6, 700, nil)
+        // The class of a GPU gauge means nothing and does not disturb its GPU index.
+        line(t0 + 7, 55, "batch", metric: "gpu_util", extra: ",\"gpu\":3")
+        lines.append("{\"t\":\(t0 + 8),\"region\":\"r\",\"site\":\"s\",\"node\":\"n1\",\"metric\":\"latency_ms\",\"value\":10,\"class\":7}")
+        let path = temporaryFile(lines.joined(separator: "\n") + "\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let c = Collector(config: CollectorConfig(intervalSeconds: 10))
+        var source = ReplaySource(collector: c)
+        let outcome = try source.replay(path: path)
+        #expect(outcome.errorCount == 1)
+        #expect(outcome.errors.first?.reason == "\"class\" must be a workload class id (a string)")
+        let node = try #require(c.snapshot(at: t0 + 9).nodes.first)
+        let byClass = Dictionary(uniqueKeysWithValues: node.classes.map { ($0.workload, $0) })
+        #expect(byClass[.videoInspection]?.requests == 5)
+        #expect(byClass[.videoInspection]?.withinTierFraction == 3.0 / 5)
+        #expect(byClass[.customerService]?.requests == 6)
+        #expect(byClass[.customerService]?.withinTierFraction == 4.0 / 6)
+        #expect(byClass[.unclassified]?.requests == 2)
+        #expect(byClass[.unclassified]?.good == 1, "held to the node's 500 ms tier")
+        #expect(byClass[.batch] == nil)
+        #expect(node.gpus.last?.index == 3 && node.gpus.last?.utilPct == 55)
+        #expect(node.latency.count == 11, "every request counts once in the node's latency")
+    }
+
     @Test("a file with no valid line yields no samples")
     func nothingValid() throws {
         let path = temporaryFile("{}\nnope\n")

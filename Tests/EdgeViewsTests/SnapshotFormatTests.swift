@@ -8,6 +8,8 @@ import Testing
 @Suite("Snapshot formats")
 struct SnapshotFormatTests {
     let snap = demoSnapshot()
+    /// Code burning at 30×, chat at 8×, video clean (see `triageFleet`).
+    let classSnap = triageFleet()
 
     func jsonObject(_ doc: SnapshotDocument) throws -> [String: Any] {
         let data = Data(doc.json().utf8)
@@ -132,6 +134,27 @@ struct SnapshotFormatTests {
         let failure = check.failure(in: snap, scope: Scope())
         #expect((failure == nil) == passes, "\(expr): \(failure ?? "ok")")
         if let failure { #expect(!failure.contains("\n")) }
+    }
+
+    @Test("--check reads classes: burn over a window, SLO compliance, budget; a class with no requests fails", arguments: [
+        ("burn(code_completion,1h)<14.4", false, "check burn(code_completion,1h)<14.4 failed: fleet burn(code_completion,1h) is 30.00×"),
+        ("burn(customer_service,6h)<14.4", true, ""), ("burn(customer_service,30m)<6", false, ""),
+        ("slo(video_inspection)>=0.99", true, ""), ("slo(customer_service,1h)>=99%", false, ""),
+        ("slo(code_completion)>=0.7", true, ""), ("budget(video_inspection)>0", true, ""),
+        ("slo(industrial_control)>=0.99", false, "check slo(industrial_control)>=0.99 failed: fleet has no industrial_control requests"),
+    ])
+    func classChecks(expr: String, passes: Bool, reason: String) throws {
+        let failure = try SnapshotCheck(expr).failure(in: classSnap, scope: Scope())
+        #expect((failure == nil) == passes, "\(expr): \(failure ?? "ok")")
+        if !reason.isEmpty { #expect(failure == reason) }
+    }
+
+    @Test("bad class checks name what is wrong", arguments: [
+        ("burn(code,1h)<1", "unknown class \"code\""), ("burn(batch,2h)<1", "unknown window \"2h\""),
+        ("burn(batch)<1", "expected burn(CLASS,WINDOW)"), ("slo(batch)>=fine", "is not a number"),
+    ])
+    func badClassChecks(expr: String, why: String) {
+        #expect { try SnapshotCheck(expr) } throws: { "\($0)".contains(why) }
     }
 
     @Test("bad --check expressions are rejected with the reason", arguments: ["p99", "p42<5", "p99<fast", "<5"])

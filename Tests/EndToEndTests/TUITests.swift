@@ -69,8 +69,16 @@ struct TUITests {
     func operatorSession() throws {
         let t = Tmux()
         t.start("\(edgetopBinary()) --seed 5 --rate 20000", width: 160, height: 45)
-        var s = t.wait(for: "Regions (13)")
-        #expect(s.contains("Regions (13)"), "first screen:\n\(s)")
+        // It lands on triage; Enter goes to the first item's place, t comes back, t again is the fleet.
+        var s = t.wait(for: "HOW BAD")
+        #expect(s.contains("Triage") && s.contains("need attention") && s.contains("Fleet SLOs by class"), "first screen:\n\(s)")
+        t.keys("Enter")
+        s = t.wait(for: "Fleet › ")
+        t.keys("t")
+        s = t.wait(for: "HOW BAD")
+        t.keys("t")
+        s = t.wait(for: "Regions (13)")
+        #expect(s.contains("Regions (13)"), "the fleet:\n\(s)")
         #expect(s.contains("NAME") && s.contains("NODES") && s.contains("HEALTH") && s.contains("GPU%")
             && s.contains("TEMP") && s.contains("RPS") && s.contains("P50") && s.contains("P99") && s.contains("AGE"))
         #expect(s.contains("samples/s"))
@@ -163,7 +171,7 @@ struct TUITests {
         try "echo $$ > \(dir)/pid\nexec \(edgetopBinary()) --first-frame-report \(dir)/first-frame\n"
             .write(toFile: "\(dir)/run.sh", atomically: true, encoding: .utf8)
         t.start("sh \(dir)/run.sh", width: 160, height: 45)
-        let s = t.wait(for: "Regions (13)")
+        let s = t.wait(for: "HOW BAD")  // the landing screen: triage
         #expect(s.contains("9,625 nodes"), "the default fleet:\n\(s)")
         let pid = try #require(try? String(contentsOfFile: "\(dir)/pid", encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)
         func kb(_ field: String) -> Int {
@@ -189,10 +197,10 @@ struct TUITests {
         try? "(sleep 4; kill -TERM $$) &\nexec \(edgetopBinary()) --seed 5 --rate 5000\n".write(toFile: script, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: script) }
         t.start("sh \(script)", width: 100, height: 30)
-        #expect(t.wait(for: "Regions (13)").contains("Regions (13)"))
+        #expect(t.wait(for: "HOW BAD").contains("HOW BAD"))
         #expect(t.exitStatus(timeout: 15) == "0")
         // After endwin the alternate screen is gone: the table is no longer on the pane.
-        #expect(!t.screen().contains("Regions (13)"))
+        #expect(!t.screen().contains("HOW BAD"))
     }
 
     @Test("a pipe is not a terminal: one line, exit 2")

@@ -16,7 +16,11 @@ public struct OTLPDecoder {
         public var region: String
         public var site: String
         public var node: String
-        public init(region: String, site: String, node: String) { self.region = region; self.site = site; self.node = node }
+        /// The resource's `edgetop.class`, for points that do not name their own.
+        public var workload: WorkloadClass = .unclassified
+        public init(region: String, site: String, node: String, workload: WorkloadClass = .unclassified) {
+            self.region = region; self.site = site; self.node = node; self.workload = workload
+        }
     }
 
     public struct Output: Sendable {
@@ -57,7 +61,7 @@ public struct OTLPDecoder {
         let node = a["edgetop.node"] ?? a["host.name"] ?? defaultPlacement.node
         return Placement(region: a["edgetop.region"] ?? a["cloud.region"] ?? defaultPlacement.region,
                          site: a["edgetop.site"] ?? a["cloud.availability_zone"] ?? defaultPlacement.site,
-                         node: node)
+                         node: node, workload: a["edgetop.class"].map { WorkloadClass(id: $0) } ?? .unclassified)
     }
 
     /// OTLP attribute lists as strings (numbers and booleans written as text).
@@ -122,12 +126,14 @@ public struct OTLPDecoder {
                     reject("bucketCounts and explicitBounds disagree"); continue
                 }
                 let key = seriesKey(placement, name, p)
+                let workload = Self.workload(p, resource: placement).rawValue
                 for (i, c) in counts.enumerated() {
                     let bound = i < bounds.count ? bounds[i] : (bounds.last ?? 0)
                     let delta = self.delta(key + "#\(i)", c!, cumulative: cumulative)
                     if delta >= 1 {
                         out.samples.append((placement, MappedSample(node: placement.node, metric: .latencyBucketMs,
-                                                                    value: max(0, bound) * factor, weight: UInt32(min(delta, 4e9)))))
+                                                                    value: max(0, bound) * factor, gpu: workload,
+                                                                    weight: UInt32(min(delta, 4e9)))))
                     }
                 }
             }
@@ -142,9 +148,11 @@ public struct OTLPDecoder {
                 let base = pow(2, pow(2, -Double(scale)))
                 let metric: Metric = scale >= 6 ? .latencyMs : .latencyBucketMs
                 let key = seriesKey(placement, name, p)
+                let workload = Self.workload(p, resource: placement).rawValue
                 let zero = delta(key + "#z", Self.uint(p["zeroCount"]) ?? 0, cumulative: cumulative)
                 if zero >= 1 {
-                    out.samples.append((placement, MappedSample(node: placement.node, metric: metric, value: 0, weight: UInt32(min(zero, 4e9)))))
+                    out.samples.append((placement, MappedSample(node: placement.node, metric: metric, value: 0, gpu: workload,
+                                                                weight: UInt32(min(zero, 4e9)))))
                 }
                 guard let positive = p["positive"] as? [String: Any] else { continue }
                 let offset = (positive["offset"] as? NSNumber)?.intValue ?? 0
@@ -154,7 +162,8 @@ public struct OTLPDecoder {
                     guard d >= 1 else { continue }
                     // Bucket index k covers (base^k, base^(k+1)]: its geometric midpoint.
                     let mid = pow(base, Double(offset + i) + 0.5) * factor
-                    out.samples.append((placement, MappedSample(node: placement.node, metric: metric, value: mid, weight: UInt32(min(d, 4e9)))))
+                    out.samples.append((placement, MappedSample(node: placement.node, metric: metric, value: mid, gpu: workload,
+                                                                weight: UInt32(min(d, 4e9)))))
                 }
             }
             return
@@ -183,6 +192,8 @@ public struct OTLPDecoder {
                     reject("no gpu.index attribute"); continue
                 }
                 gpu = g
+            } else {
+                gpu = Self.workload(p, resource: placement).rawValue  // errors: the byte holds the class
             }
             if metric == .gpuUtil && (unit == "1" || v <= 1 && name.hasPrefix("hw.")) { v *= 100 }
             if metric == .gpuMemUsedMiB || metric == .gpuMemTotalMiB, unit == "By" { v /= 1_048_576 }
@@ -192,6 +203,12 @@ public struct OTLPDecoder {
             }
             out.samples.append((placement, MappedSample(node: placement.node, metric: metric, value: v, gpu: gpu)))
         }
+    }
+
+    /// A point's workload class: its `edgetop.class` attribute, else its resource's.
+    static func workload(_ p: [String: Any], resource: Placement) -> WorkloadClass {
+        if let c = attributes(p["attributes"])["edgetop.class"] { return WorkloadClass(id: c) }
+        return resource.workload
     }
 
     func seriesKey(_ placement: Placement, _ name: String, _ p: [String: Any]) -> String {

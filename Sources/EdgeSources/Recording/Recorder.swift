@@ -96,6 +96,11 @@ public final class Recorder: @unchecked Sendable {
             buffer.append(contentsOf: "\",\"value\":".utf8)
             buffer.append(contentsOf: (s.value.isFinite ? Self.number(s.value) : "null").utf8)  // replay rejects it, as ingest did
             if s.metric.isPerGPU { buffer.append(contentsOf: ",\"gpu\":\(s.gpu)".utf8) }
+            if s.metric == .latencyMs || s.metric == .errors, s.workload != .unclassified {
+                buffer.append(contentsOf: ",\"class\":\"".utf8)
+                buffer.append(contentsOf: s.workload.id.utf8)
+                buffer.append(0x22)
+            }
             if s.weight != 1 { buffer.append(contentsOf: ",\"weight\":\(s.weight)".utf8) }
             if s.source != 0 { buffer.append(contentsOf: ",\"src\":\(s.source)".utf8) }
             buffer.append(contentsOf: "}\n".utf8)
@@ -120,7 +125,9 @@ public final class Recorder: @unchecked Sendable {
         var line = "{\"placement\":{\"region\":\(Self.quote(p.regionID)),\"region_name\":\(Self.quote(p.regionName))"
         line += ",\"site\":\(Self.quote(p.siteID)),\"site_name\":\(Self.quote(p.siteName)),\"country\":\(Self.quote(p.country))"
         line += ",\"lat\":\(p.latitude.isFinite ? Self.number(p.latitude) : "null"),\"lon\":\(p.longitude.isFinite ? Self.number(p.longitude) : "null")"
-        line += ",\"node\":\(Self.quote(p.nodeID)),\"tier_ms\":\(Self.number(p.tierMs)),\"gpus\":\(p.gpuCount)}}\n"
+        line += ",\"node\":\(Self.quote(p.nodeID)),\"tier_ms\":\(Self.number(p.tierMs)),\"gpus\":\(p.gpuCount)"
+        if p.workload != .unclassified { line += ",\"class\":\"\(p.workload.id)\"" }
+        line += "}}\n"
         buffer.append(contentsOf: line.utf8)
         nodePart[ref] = Array(",\"region\":\(Self.quote(p.regionID)),\"site\":\(Self.quote(p.siteID)),\"node\":\(Self.quote(p.nodeID))".utf8)
     }

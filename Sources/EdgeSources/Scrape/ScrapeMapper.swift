@@ -41,7 +41,7 @@ public struct ScrapeMapper {
     }
 
     /// DCGM reports these for "blank / not supported".
-    static func isDCGMBlank(_ v: Double) -> Bool { v >= 9_223_372_036_854_775_792 && v <= 9_223_372_036_854_775_808 }
+    static func isDCGMBlank(_ v: Double) -> Bool { v == 0x1p63 }  // 9223372036854775792…808 all round to 2^63 as Double
 
     static let gauges: [String: Metric] = [
         "DCGM_FI_DEV_GPU_UTIL": .gpuUtil, "dcgm_gpu_utilization": .gpuUtil,

@@ -73,7 +73,7 @@ public enum Changes {
                 if abs(d) >= p99AbsoluteMs && abs(d) >= p99Relative * o.latency.p99 {
                     let sign = d > 0 ? "+" : "-"
                     p99.append((abs(d), ChangeItem(kind: .p99, target: target,
-                                                   text: "\(word) \(g.id) p99 \(Formatting.ms(o.latency.p99))ms \(arrow) \(Formatting.ms(g.latency.p99))ms (\(sign)\(Formatting.ms(abs(d)))ms)",
+                                                   text: "\(word) \(g.id) p99 \(Formatting.msUnit(o.latency.p99)) \(arrow) \(Formatting.msUnit(g.latency.p99)) (\(sign)\(Formatting.msUnit(abs(d))))",
                                                    tone: d > 0 ? Tone.latency(g.latency.p99) : .healthy)))
                 }
             }

@@ -35,7 +35,7 @@ extension Screen {
         let approx = l.bucketBounded ? (state.ascii ? "~" : "≈") : ""
         for (label, v) in [("p50", l.p50), ("p90", l.p90), ("p99", l.p99), ("max", l.max)] {
             x += g.put("\(label) ", x: x, y: y, style: CellStyle(.dim))
-            x += g.put("\(v.isFinite ? approx : "")\(Formatting.ms(v))ms", x: x, y: y, style: CellStyle(Tone.latency(v), bold: label == "p99")) + 2
+            x += g.put("\(v.isFinite ? approx : "")\(Formatting.msUnit(v))", x: x, y: y, style: CellStyle(Tone.latency(v), bold: label == "p99")) + 2
         }
         if !node.latencySource.isEmpty {
             g.put("from \(node.latencySource)", x: x, y: y, style: CellStyle(.dim), maxWidth: max(0, g.width - x - 1))
@@ -47,7 +47,7 @@ extension Screen {
             x += g.put("also seen: ", x: x, y: y, style: CellStyle(.dim))
             for s in node.latencySources where !s.used && x < g.width - 2 {
                 let a = s.latency.bucketBounded ? approx.isEmpty ? (state.ascii ? "~" : "≈") : approx : ""
-                let text = "\(s.source) \(Formatting.count(s.latency.count)) req p99 \(s.latency.p99.isFinite ? a : "")\(Formatting.ms(s.latency.p99))ms (not added)  "
+                let text = "\(s.source) \(Formatting.count(s.latency.count)) req p99 \(s.latency.p99.isFinite ? a : "")\(Formatting.msUnit(s.latency.p99)) (not added)  "
                 x += g.put(text, x: x, y: y, style: CellStyle(.dim), maxWidth: max(0, g.width - x - 1))
             }
             y += 1
