@@ -60,8 +60,9 @@ public struct CollectorConfig: Sendable {
 
     public init(windowSeconds: Double = 60, subWindows: Int = 6, intervalSeconds: Double = 1,
                 minSamplesForTier: UInt64 = 20, maxErrorRatio: Double = 0.05, thermalLimitC: Double = 87,
-                history: HistoryConfig = HistoryConfig()) {
+                history: HistoryConfig = HistoryConfig(), classes: ClassCatalog = .standard) {
         self.history = history
+        self.classes = classes
         self.windowSeconds = windowSeconds; self.subWindows = Swift.max(2, subWindows)
         self.intervalSeconds = intervalSeconds; self.minSamplesForTier = minSamplesForTier
         self.maxErrorRatio = maxErrorRatio; self.thermalLimitC = thermalLimitC

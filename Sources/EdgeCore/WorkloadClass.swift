@@ -96,6 +96,9 @@ public struct ClassSpec: Sendable, Equatable {
 public struct ClassCatalog: Sendable, Equatable {
     /// By `WorkloadClass.rawValue`.
     public private(set) var specs: [ClassSpec]
+    /// Other names sources use for a class (`chat` for customer_service: an OTLP
+    /// `gen_ai.operation.name`, a label value), from the config's `classes: … aliases`.
+    public var aliases: [String: WorkloadClass] = [:]
 
     public init(specs: [ClassSpec]) {
         var all = WorkloadClass.allCases.map { ClassSpec(workload: $0, tierMs: nil, sloTarget: 0.99, rpsPerGPU: 5) }
@@ -104,6 +107,13 @@ public struct ClassCatalog: Sendable, Equatable {
     }
 
     public subscript(_ c: WorkloadClass) -> ClassSpec { specs[Int(c.rawValue)] }
+
+    /// The class a source's tag, label or attribute value names: an id, else an alias, else
+    /// `unclassified` (a new name in a client must not drop its requests).
+    public func workload(named name: some StringProtocol) -> WorkloadClass {
+        if let c = WorkloadClass(exactly: name) { return c }
+        return aliases.isEmpty ? .unclassified : aliases[String(name)] ?? .unclassified
+    }
 
     public mutating func set(_ spec: ClassSpec) { specs[Int(spec.workload.rawValue)] = spec }
 

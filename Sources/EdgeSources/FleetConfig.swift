@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 import Yams
 
@@ -17,6 +18,9 @@ import Yams
 ///     tier_ms: 100
 /// statsd: { listen: 127.0.0.1:8125, region: WEU, site: fra1 }
 /// otlp: { listen: 127.0.0.1:4318, region: WEU, site: fra1 }
+/// classes:                              # override Assets/classes.tsv per class
+///   code_completion: { tier_ms: 150, slo_target: 0.995, aliases: [text_completion] }
+///   customer_service: { aliases: [chat] } # gen_ai.operation.name, tag or label values
 /// ```
 ///
 /// Every problem is reported as `FILE:LINE: reason`, and nothing starts until the file is valid.
@@ -31,6 +35,8 @@ public struct FleetConfig: Sendable, Equatable {
     /// `Authorization` header for it (bearer token or basic auth from the file).
     public var prometheus: String?
     public var prometheusAuthorization: String?
+    /// Workload classes: the embedded catalog with the file's `classes:` overrides.
+    public var classes: ClassCatalog = .embedded
 
     public struct Invalid: Error, CustomStringConvertible {
         public var file: String
@@ -83,7 +89,7 @@ public struct FleetConfig: Sendable, Equatable {
                     var options: [String] = []
                     var url: String?
                     var nodeLabels: [String]?
-                    var siteLabel: String?, regionLabel: String?
+                    var siteLabel: String?, regionLabel: String?, classLabel: String?
                     for (ik, iv) in m {
                         guard let name = ik.string else { throw fail(ik, "keys must be strings") }
                         switch name {
@@ -96,7 +102,8 @@ public struct FleetConfig: Sendable, Equatable {
                             nodeLabels = try seq.map { try text($0, "scrape[\(i)].node_labels") }
                         case "site_label": siteLabel = try text(iv, "scrape[\(i)].site_label")
                         case "region_label": regionLabel = try text(iv, "scrape[\(i)].region_label")
-                        default: throw fail(ik, "scrape[\(i)]: unknown key \"\(name)\" (url, region, site, node, service, interval, timeout, tier_ms, node_labels, site_label, region_label)")
+                        case "class_label": classLabel = try text(iv, "scrape[\(i)].class_label")
+                        default: throw fail(ik, "scrape[\(i)]: unknown key \"\(name)\" (url, region, site, node, service, interval, timeout, tier_ms, node_labels, site_label, region_label, class_label)")
                         }
                     }
                     guard let url else { throw fail(item, "scrape[\(i)] has no url") }
@@ -104,6 +111,7 @@ public struct FleetConfig: Sendable, Equatable {
                         var t = try ScrapeTarget(argument: ([url] + options).joined(separator: ","), defaultInterval: interval ?? 1)
                         if let nodeLabels { t.nodeLabels = nodeLabels }
                         t.siteLabel = siteLabel
+                        t.classLabel = classLabel
                         t.regionLabel = regionLabel
                         scrape.append(t)
                     } catch {
@@ -159,8 +167,42 @@ public struct FleetConfig: Sendable, Equatable {
                         otlp = argument
                     }
                 } catch { throw fail(v, "\(error)") }
+            case "classes":
+                guard let m = v.mapping else { throw fail(v, "classes must map class ids to their settings") }
+                for (ck, cv) in m {
+                    guard let id = ck.string, let c = WorkloadClass(exactly: id), c != .unclassified else {
+                        throw fail(ck, "classes: unknown class \"\(ck.string ?? "")\" (one of \(WorkloadClass.allCases.dropFirst().map(\.id).joined(separator: ", ")))")
+                    }
+                    guard let settings = cv.mapping else { throw fail(cv, "classes.\(id) must be a mapping (tier_ms, slo_target, rps_per_gpu, resident, aliases)") }
+                    var spec = classes[c]
+                    for (sk, sv) in settings {
+                        let name = sk.string ?? ""
+                        switch name {
+                        case "tier_ms":
+                            if sv.string == "-" || sv.null != nil { spec.tierMs = nil } else { spec.tierMs = try seconds(sv, "classes.\(id).tier_ms") }
+                        case "slo_target":
+                            guard let t = sv.float, t > 0, t < 1 else { throw fail(sv, "classes.\(id).slo_target must be between 0 and 1, e.g. 0.99") }
+                            spec.sloTarget = t
+                        case "rps_per_gpu":
+                            guard let r = sv.float, r > 0, r.isFinite else { throw fail(sv, "classes.\(id).rps_per_gpu must be a positive number") }
+                            spec.rpsPerGPU = r
+                        case "resident":
+                            guard let b = sv.bool else { throw fail(sv, "classes.\(id).resident must be true or false") }
+                            spec.resident = b
+                        case "aliases":
+                            guard let list = sv.sequence else { throw fail(sv, "classes.\(id).aliases must be a list of names") }
+                            for a in list {
+                                let name = try text(a, "classes.\(id).aliases")
+                                if let other = classes.aliases[name], other != c { throw fail(a, "alias \"\(name)\" already names \(other.id)") }
+                                classes.aliases[name] = c
+                            }
+                        default: throw fail(sk, "classes.\(id): unknown key \"\(name)\" (tier_ms, slo_target, rps_per_gpu, resident, aliases)")
+                        }
+                    }
+                    classes.set(spec)
+                }
             default:
-                throw fail(k, "unknown key \"\(key)\" (window, interval, scrape, statsd, otlp, prometheus)")
+                throw fail(k, "unknown key \"\(key)\" (window, interval, scrape, statsd, otlp, prometheus, classes)")
             }
         }
     }

@@ -134,7 +134,8 @@ struct SourceOptions: ParsableArguments {
         return CollectorConfig(windowSeconds: window ?? recorded?.windowSeconds ?? effectiveWindow,
                                subWindows: recorded?.subWindows ?? 6,
                                intervalSeconds: interval ?? fromFile?.interval ?? recorded?.intervalSeconds ?? (replay != nil ? 10 : scrapeInterval),
-                               history: HistoryConfig(depth: historyDepth) ?? .standard)
+                               history: HistoryConfig(depth: historyDepth) ?? .standard,
+                               classes: fromFile?.classes ?? .embedded)
     }
 
     /// Starts `--record` on `collector` (nil without it); `close()` it when done.

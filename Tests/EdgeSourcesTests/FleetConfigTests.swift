@@ -1,3 +1,4 @@
+import EdgeCore
 import EdgeSources
 import Testing
 
@@ -34,6 +35,26 @@ struct FleetConfigTests {
         #expect(c.otlp == "127.0.0.1:4318,site=fra2")
     }
 
+    @Test("classes override the embedded catalog; aliases map other names; a scrape target can read the class from a label")
+    func classes() throws {
+        let c = try FleetConfig(yaml: """
+        classes:
+          code_completion: { tier_ms: 150, slo_target: 0.995, aliases: [text_completion, llama-code] }
+          batch: { rps_per_gpu: 9, resident: true }
+        scrape:
+          - url: http://10.0.0.8:8000/metrics
+            class_label: model_name
+        """)
+        #expect(c.classes[.codeCompletion].tierMs == 150 && c.classes[.codeCompletion].sloTarget == 0.995)
+        #expect(c.classes[.codeCompletion].rpsPerGPU == ClassCatalog.embedded[.codeCompletion].rpsPerGPU, "unset keys keep the asset's value")
+        #expect(c.classes[.batch].rpsPerGPU == 9 && c.classes[.batch].resident && c.classes[.batch].tierMs == nil)
+        #expect(c.classes.workload(named: "llama-code") == .codeCompletion)
+        #expect(c.classes.workload(named: "customer_service") == .customerService)
+        #expect(c.classes.workload(named: "speech") == .unclassified)
+        #expect(c.scrape[0].classLabel == "model_name")
+        #expect(ClassCatalog.embedded == ClassCatalog.standard, "Assets/classes.tsv and the built-in values agree")
+    }
+
     @Test("a query backend with basic auth")
     func prometheusSection() throws {
         let c = try FleetConfig(yaml: "prometheus:\n  url: https://thanos.example:10902\n  node_label: instance\n  basic_auth: { username: ops, password: s3cret }\n")
@@ -49,6 +70,9 @@ struct FleetConfigTests {
         ("scrape: [\n", 2, "YAML"),
         ("statsd:\n  listen: nowhere\n", 2, "HOST:PORT"),
         ("- just\n- a list\n", 1, "top level must be a mapping"),
+        ("classes:\n  chatbot: { tier_ms: 300 }\n", 2, "unknown class \"chatbot\""),
+        ("classes:\n  batch:\n    slo_target: 99\n", 3, "slo_target must be between 0 and 1"),
+        ("classes:\n  batch: { aliases: [x] }\n  code_completion: { aliases: [x] }\n", 3, "alias \"x\" already names batch"),
     ])
     func invalid(_ yaml: String, _ line: Int, _ reason: String) {
         do {

@@ -51,6 +51,22 @@ struct OTLPTests {
         #expect(throws: OTLPDecoder.Malformed.self) { try d.decode(Array(text.utf8)) }
     }
 
+    @Test("classes: a point's edgetop.class, else the resource's, else gen_ai.operation.name through the aliases")
+    func classes() throws {
+        func point(_ attrs: String) -> String {
+            #"{"attributes":[\#(attrs)],"bucketCounts":["0","2"],"explicitBounds":[0.1],"timeUnixNano":"1"}"#
+        }
+        func kv(_ k: String, _ v: String) -> String { #"{"key":"\#(k)","value":{"stringValue":"\#(v)"}}"# }
+        let body = #"{"resourceMetrics":[{"resource":{"attributes":[\#(kv("host.name", "n1")),\#(kv("edgetop.class", "video_inspection"))]},"scopeMetrics":[{"metrics":[{"name":"gen_ai.server.request.duration","unit":"s","histogram":{"aggregationTemporality":1,"dataPoints":[\#(point(kv("edgetop.class", "batch"))),\#(point("")),\#(point(kv("gen_ai.operation.name", "chat")))]}}]}]},{"resource":{"attributes":[\#(kv("host.name", "n2"))]},"scopeMetrics":[{"metrics":[{"name":"gen_ai.server.request.duration","unit":"s","histogram":{"aggregationTemporality":1,"dataPoints":[\#(point(kv("gen_ai.operation.name", "chat"))),\#(point(kv("gen_ai.operation.name", "embeddings")))]}}]}]}]}"#
+        var classes = ClassCatalog.standard
+        classes.aliases["chat"] = .customerService
+        var d = OTLPDecoder(defaultPlacement: .init(region: "WEU", site: "fra1", node: "fallback"), classes: classes)
+        let out = try d.decode(Array(body.utf8))
+        #expect(out.rejected == 0, "\(out.firstError ?? "")")
+        let got = out.samples.map { "\($0.0.node):\(WorkloadClass(rawValue: $0.1.gpu)!.id)" }
+        #expect(got == ["n1:batch", "n1:video_inspection", "n1:video_inspection", "n2:customer_service", "n2:unclassified"])
+    }
+
     @Test("an empty export is accepted")
     func empty() throws {
         var d = decoder()

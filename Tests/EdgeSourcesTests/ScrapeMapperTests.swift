@@ -90,6 +90,18 @@ struct ScrapeMapperTests {
         #expect(queue.contains(MappedSample(node: "vllm-n01", metric: .requestsWaiting, value: 7)))
     }
 
+    @Test("class_label: a vLLM histogram's model_name names its class through the config's aliases")
+    func classLabel() throws {
+        let base = try fixture("vllm/vllm_v0_opt-125m_datadog.prom")
+        var m = ScrapeMapper(defaultNode: "vllm-n01")
+        m.classLabel = "model_name"
+        m.classes.aliases["facebook/opt-125m"] = .codeCompletion
+        _ = m.map(parse(base))
+        let out = m.map(parse(bumpBuckets(base, from: 5.0, by: 4))).filter { $0.metric == .latencyBucketMs }
+        #expect(out.reduce(0) { $0 + Int($1.weight) } == 4)
+        #expect(out.allSatisfy { $0.gpu == WorkloadClass.codeCompletion.rawValue }, "the byte a latency sample's class rides in")
+    }
+
     /// Adds `extra` to every bucket from `le` upwards (cumulative counts).
     func bumpBuckets(_ text: String, from le: Double, by extra: Double) -> String {
         text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in

@@ -126,13 +126,14 @@ struct LiveSourcesTests {
             v = round(rng.lognormvariate(3.4, 0.6), 3)
             plain.append(v); c.timing('api.latency', v)
             w = round(rng.lognormvariate(4.2, 0.3), 3)
-            tagged.append(w); d.distribution('llm.e2e', w, tags=['region:WEU', 'site:fra1', 'node:fra1-n07', 'model:llama'])
+            tagged.append(w); d.distribution('llm.e2e', w, tags=['region:WEU', 'site:fra1', 'node:fra1-n07', 'model:llama', 'class:video_inspection'])
             if i % 500 == 0: time.sleep(0.01)
         d.gauge('gpu.util', 64, tags=['node:fra1-n07', 'gpu:0'])
         d.flush()
         def q(xs, p):
             xs = sorted(xs); return xs[max(1, math.ceil(p * len(xs))) - 1]
-        print(json.dumps({'statsd': [q(plain, .5), q(plain, .99), len(plain)], 'fra1-n07': [q(tagged, .5), q(tagged, .99), len(tagged)]}))
+        print(json.dumps({'statsd': [q(plain, .5), q(plain, .99), len(plain)], 'fra1-n07': [q(tagged, .5), q(tagged, .99), len(tagged)],
+                          'within_100ms': [sum(1 for w in tagged if w <= 100) / len(tagged)]}))
         """
         let sent = spawn(Self.python!, ["-c", sender])
         #expect(sent.status == 0, "\(sent.stderr)")
@@ -140,7 +141,13 @@ struct LiveSourcesTests {
         #expect(result.status == 0, "\(result.stderr)")
         let exact = try #require(try JSONSerialization.jsonObject(with: Data(sent.stdout.utf8)) as? [String: [Double]])
         let n = nodes(try #require(result.json))
-        for (id, e) in exact {
+        // The class tag: fra1-n07's timings are video_inspection, counted within its 100 ms tier exactly.
+        let video = try #require((n["fra1-n07"]?["classes"] as? [String: Any])?["video_inspection"] as? [String: Any], "\(n["fra1-n07"] ?? [:])")
+        #expect(video["count"] as? Int == 3000)
+        let within = video["within_tier_fraction"] as? Double ?? .nan, want = exact["within_100ms"]?[0] ?? .nan
+        #expect(abs(within - want) < 0.0005, "within tier \(within) vs exact \(want) (JSON keeps 3 decimals)")
+        #expect((n["statsd"]?["classes"] as? [String: Any])?.keys.sorted() == ["unclassified"], "untagged timings are unclassified")
+        for (id, e) in exact where id != "within_100ms" {
             let latency = try #require(n[id]?["latency_ms"] as? [String: Any], "\(id) missing")
             let p50 = latency["p50"] as? Double ?? .nan, p99 = latency["p99"] as? Double ?? .nan
             #expect(latency["count"] as? Int == Int(e[2]), "\(id): every timing arrives over loopback")
@@ -167,6 +174,8 @@ struct LiveSourcesTests {
         let latency = try #require(node["latency_ms"] as? [String: Any])
         #expect(latency["count"] as? Double == exact["count"])
         #expect(latency["bucket_bounded"] as? Bool == false, "scale ≥ 6: within the sender's precision")
+        let chat = try #require((node["classes"] as? [String: Any])?["customer_service"] as? [String: Any], "edgetop.class places the points")
+        #expect(chat["count"] as? Double == exact["count"])
         for key in ["p50", "p99"] {
             let got = latency[key] as? Double ?? .nan, want = exact[key] ?? .nan
             #expect(abs(got - want) / want <= 0.01, "\(key): \(got) vs exact \(want)")

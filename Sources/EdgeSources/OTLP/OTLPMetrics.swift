@@ -34,7 +34,13 @@ public struct OTLPDecoder {
     public var defaultPlacement: Placement
     private var previous: [String: Double] = [:]
 
-    public init(defaultPlacement: Placement) { self.defaultPlacement = defaultPlacement }
+    /// Class ids and aliases (`gen_ai.operation.name` values the config maps).
+    public var classes: ClassCatalog
+
+    public init(defaultPlacement: Placement, classes: ClassCatalog = .standard) {
+        self.defaultPlacement = defaultPlacement
+        self.classes = classes
+    }
 
     public mutating func decode(_ body: [UInt8]) throws -> Output {
         guard let root = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
@@ -61,7 +67,7 @@ public struct OTLPDecoder {
         let node = a["edgetop.node"] ?? a["host.name"] ?? defaultPlacement.node
         return Placement(region: a["edgetop.region"] ?? a["cloud.region"] ?? defaultPlacement.region,
                          site: a["edgetop.site"] ?? a["cloud.availability_zone"] ?? defaultPlacement.site,
-                         node: node, workload: a["edgetop.class"].map { WorkloadClass(id: $0) } ?? .unclassified)
+                         node: node, workload: (a["edgetop.class"] ?? a["gen_ai.operation.name"]).map { classes.workload(named: $0) } ?? .unclassified)
     }
 
     /// OTLP attribute lists as strings (numbers and booleans written as text).
@@ -126,7 +132,7 @@ public struct OTLPDecoder {
                     reject("bucketCounts and explicitBounds disagree"); continue
                 }
                 let key = seriesKey(placement, name, p)
-                let workload = Self.workload(p, resource: placement).rawValue
+                let workload = workload(p, resource: placement).rawValue
                 for (i, c) in counts.enumerated() {
                     let bound = i < bounds.count ? bounds[i] : (bounds.last ?? 0)
                     let delta = self.delta(key + "#\(i)", c!, cumulative: cumulative)
@@ -148,7 +154,7 @@ public struct OTLPDecoder {
                 let base = pow(2, pow(2, -Double(scale)))
                 let metric: Metric = scale >= 6 ? .latencyMs : .latencyBucketMs
                 let key = seriesKey(placement, name, p)
-                let workload = Self.workload(p, resource: placement).rawValue
+                let workload = workload(p, resource: placement).rawValue
                 let zero = delta(key + "#z", Self.uint(p["zeroCount"]) ?? 0, cumulative: cumulative)
                 if zero >= 1 {
                     out.samples.append((placement, MappedSample(node: placement.node, metric: metric, value: 0, gpu: workload,
@@ -193,7 +199,7 @@ public struct OTLPDecoder {
                 }
                 gpu = g
             } else {
-                gpu = Self.workload(p, resource: placement).rawValue  // errors: the byte holds the class
+                gpu = workload(p, resource: placement).rawValue  // errors: the byte holds the class
             }
             if metric == .gpuUtil && (unit == "1" || v <= 1 && name.hasPrefix("hw.")) { v *= 100 }
             if metric == .gpuMemUsedMiB || metric == .gpuMemTotalMiB, unit == "By" { v /= 1_048_576 }
@@ -205,10 +211,13 @@ public struct OTLPDecoder {
         }
     }
 
-    /// A point's workload class: its `edgetop.class` attribute, else its resource's.
-    static func workload(_ p: [String: Any], resource: Placement) -> WorkloadClass {
-        if let c = attributes(p["attributes"])["edgetop.class"] { return WorkloadClass(id: c) }
-        return resource.workload
+    /// A point's workload class: its `edgetop.class` attribute, else its resource's, else its
+    /// `gen_ai.operation.name` through the config's aliases.
+    func workload(_ p: [String: Any], resource: Placement) -> WorkloadClass {
+        let a = Self.attributes(p["attributes"])
+        if let c = a["edgetop.class"] { return classes.workload(named: c) }
+        if resource.workload != .unclassified { return resource.workload }
+        return a["gen_ai.operation.name"].map { classes.workload(named: $0) } ?? .unclassified
     }
 
     func seriesKey(_ placement: Placement, _ name: String, _ p: [String: Any]) -> String {

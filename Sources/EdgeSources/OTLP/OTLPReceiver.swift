@@ -44,7 +44,7 @@ public final class OTLPReceiver: @unchecked Sendable {
             default: throw StatsDOptions.ParseError(description: "--otlp option \"\(kv[0])\" is unknown (region, site, node, service)")
             }
         }
-        decoder = OTLPDecoder(defaultPlacement: placement)
+        decoder = OTLPDecoder(defaultPlacement: placement, classes: collector.config.classes)
         self.collector = collector
         stats = SourceStats(name: "otlp \(host):\(port)")
         source = collector.registerSource(SourceInfo(name: "otlp \(host):\(port)", kind: .otlp, service: service))

@@ -29,6 +29,9 @@ public struct ScrapeMapper {
     /// Take the node from this label when a sample has it (dcgm-exporter's `Hostname`).
     public var nodeLabels: [String]
     public var siteLabel: String?
+    /// The label naming a latency series' workload class (`class_label:`), and the names it may use.
+    public var classLabel: String?
+    public var classes: ClassCatalog = .standard
     public var regionLabel: String?
 
     private var previous: [String: Double] = [:]
@@ -182,17 +185,18 @@ public struct ScrapeMapper {
     /// Bucket increases since the previous scrape, as bucket-bounded requests at each bucket's
     /// upper bound (the +Inf bucket at the largest finite bound).
     mutating func histogram(_ samples: [MetricSample], factor: Double, into out: inout [MappedSample], seen: inout [String: Double]) {
-        var series: [String: (node: String, buckets: [(Double, Double, String)])] = [:]
+        var series: [String: (node: String, workload: UInt8, buckets: [(Double, Double, String)])] = [:]
         for s in samples {
             guard let leText = s.label("le"), let le = Self.bound(leText), s.value.isFinite else { continue }
             let n = node(of: s)
+            let workload = classLabel.flatMap { s.label($0) }.map { classes.workload(named: $0).rawValue } ?? 0
             // One key build per bucket: the series (node, name, labels but le) and the bucket.
             // Labels keep the exporter's order, which is stable from one scrape to the next.
             var group = n + "\u{1F}" + s.name
             for l in s.labels where l.name != "le" { group += "\u{1F}" + l.name + "=" + l.value }
             let k = group + "\u{1F}le=" + leText
             seen[k] = s.value
-            series[group, default: (n, [])].buckets.append((le, s.value, k))
+            series[group, default: (n, workload, [])].buckets.append((le, s.value, k))
         }
         for (_, s) in series {
             let buckets = s.buckets.sorted { $0.0 < $1.0 }
@@ -210,7 +214,8 @@ public struct ScrapeMapper {
                 if le.isFinite { lastFinite = le }
                 guard delta >= 1, delta < Double(UInt32.max) else { continue }
                 let bound = (le.isFinite ? le : max(lastFinite, 0)) * factor
-                out.append(MappedSample(node: s.node, metric: .latencyBucketMs, value: bound, weight: UInt32(delta.rounded())))
+                out.append(MappedSample(node: s.node, metric: .latencyBucketMs, value: bound, gpu: s.workload,
+                                        weight: UInt32(delta.rounded())))
             }
         }
     }

@@ -15,6 +15,8 @@ public struct ScrapeTarget: Sendable, Equatable {
     /// Labels that name a node's site and region, when a target serves several (config only).
     public var siteLabel: String?
     public var regionLabel: String?
+    /// The label whose value is a latency series' workload class (config only).
+    public var classLabel: String?
     /// The service whose requests this target's latency measures ("": the node's only one).
     public var service = ""
 

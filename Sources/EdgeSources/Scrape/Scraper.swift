@@ -50,7 +50,7 @@ public final class Scraper: @unchecked Sendable {
     /// Starts scraping every target, spread over its interval.
     public func start() {
         registerTargets()
-        states = targets.enumerated().map { TargetState(target: $1, source: sources[$0]) }
+        states = targets.enumerated().map { TargetState(target: $1, source: sources[$0], classes: collector.config.classes) }
         let now = Date().timeIntervalSince1970
         for i in targets.indices { schedule(i, at: now + Self.offset(of: targets[i])) }
     }
@@ -105,10 +105,12 @@ public final class Scraper: @unchecked Sendable {
         var mapper: ScrapeMapper
         var refs: [String: NodeRef] = [:]
         let source: SourceID
-        init(target: ScrapeTarget, source: SourceID = 0) {
+        init(target: ScrapeTarget, source: SourceID = 0, classes: ClassCatalog = .standard) {
             self.source = source
             mapper = ScrapeMapper(defaultNode: target.node, nodeLabels: target.nodeLabels)
             mapper.siteLabel = target.siteLabel
+            mapper.classLabel = target.classLabel
+            mapper.classes = classes
             mapper.regionLabel = target.regionLabel
         }
     }

@@ -27,7 +27,7 @@ gauge_values = []
 rng = random.Random(11)
 values = [rng.lognormvariate(-2.8, 0.5) for _ in range(5000)]  # seconds, median ~60 ms
 for v in values:
-    hist.record(v, {"http.route": "/v1/chat/completions"})
+    hist.record(v, {"http.route": "/v1/chat/completions", "edgetop.class": "customer_service"})
 provider.force_flush()
 provider.shutdown()
 
