@@ -155,6 +155,9 @@ public struct GroupStatus: Sendable, Equatable {
     public var classes: [ClassStatus] = []
     /// Serving capacity of the group's nodes that are up, requests per second (NaN: unknown).
     public var capacityRps: Double = .nan
+    /// A site's location (degrees; NaN where unknown, and for regions and the fleet).
+    public var latitude: Double = .nan
+    public var longitude: Double = .nan
     public var nodeCount: Int { health.total }
     /// Capacity not in use: 1 − rps / capacity (NaN without a capacity).
     public var headroom: Double { capacityRps > 0 ? 1 - rps / capacityRps : .nan }

@@ -163,6 +163,7 @@ final class RegionShard: @unchecked Sendable {
             var group = acc.group(kind: .site, id: p.siteID, name: p.siteName, region: id, country: p.country,
                                   latency: siteLatency, covered: covered)
             group.classes = siteClasses.statuses()
+            group.latitude = p.latitude; group.longitude = p.longitude
             siteOut.append(group)
             region.add(acc)
         }

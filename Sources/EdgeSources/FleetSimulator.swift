@@ -82,7 +82,8 @@ public final class FleetSimulator {
             let profile = Self.profile(p.workload)
             // Demand differs by site (some metros run hot): a node's share of the fleet's
             // requests is its capacity (GPUs × the class's rate per GPU) × local load × demand.
-            let demand = 0.55 + 0.6 * Double(siteHash[site] % 1000) / 1000
+            var demand = 0.55 + 0.6 * Double(siteHash[site] % 1000) / 1000
+            if (siteHash[site] >> 20) % 100 < 3 { demand *= 2.5 }  // 3 % of metros run near capacity at peak
             nodes.append(NodeSim(ref: ref, site: site, tierMs: p.tierMs, workload: p.workload,
                                  utcOffset: p.longitude.isFinite ? p.longitude / 15 : 0,
                                  lastMileMedian: profile.lastMile, serviceMedian: profile.service,

@@ -6,6 +6,8 @@ public enum RowKind: String, Sendable, CaseIterable {
     case fleet, regions, sites, nodes, gpus
     /// The triage list: what needs attention, worst first.
     case triage
+    /// Serving capacity per country (data residency), least headroom first.
+    case capacity
 }
 
 /// Which part of the fleet a view covers (`--region`, `--site`, `--node`).
@@ -50,6 +52,10 @@ public enum FleetTables {
         Column("WHAT", 11, right: false), Column("CLASS", 18, right: false), Column("WHERE", 20, right: false, flexible: true, maxWidth: 48),
         Column("HOW BAD", 16, right: false, flexible: true, maxWidth: 40), Column("FOR", 5),
     ]
+    static let countryColumns = [
+        Column("COUNTRY", 7, right: false), Column("SITES", 5), Column("NODES", 6), Column("GPUS", 6),
+        Column("CAPACITY", 8), Column("RPS", 7), Column("HEAD", 5), Column("TIGHT", 5),
+    ]
     static let gpuColumns = [
         Column("NAME", 10, right: false, flexible: true, maxWidth: 24), Column("HEALTH", 10, right: false), Column("GPU%", 4),
         Column("TEMP", 4), Column("MEM", 6), Column("MEM%", 4), Column("POWER", 5), Column("XID", 20, right: false, flexible: true, maxWidth: 40),
@@ -89,6 +95,12 @@ public enum FleetTables {
             return TableModel(kind: kind, columns: triageColumns, rows: items.map { item in
                 let health: HealthState = item.tone == .down ? .down : item.tone == .stale ? .stale : .degraded
                 return TableRow(id: item.key, source: .triage(item, age: item.since.map { snap.time - $0 } ?? .nan), health: health, utilPct: .nan)
+            })
+        case .capacity:
+            let countries = Capacity.countries(snap).filter { keep($0.country, "") }
+            return TableModel(kind: kind, columns: countryColumns, rows: countries.map { c in
+                let tight = c.headroom.isFinite && c.headroom < TriageRules().minHeadroom
+                return TableRow(id: c.country, source: .country(c), health: tight ? .degraded : .healthy, utilPct: .nan)
             })
         case .gpus:
             let nodes = scopedNodes(snap, scope)
@@ -166,6 +178,14 @@ public enum FleetTables {
             Cell(Formatting.age(n.ageS), ageTone(n.ageS)),
             Cell(n.reason, n.health == .healthy ? .dim : Tone.of(n.health)),
         ]
+    }
+
+    static func countryCells(_ c: CountryCapacity) -> [Cell] {
+        let floor = TriageRules().minHeadroom
+        return [Cell(c.country), Cell(Formatting.count(c.sites)), Cell(Formatting.count(c.nodes)), Cell(Formatting.count(c.gpus)),
+                Cell(Formatting.rate(c.capacityRps)), Cell(Formatting.rate(c.rps)),
+                Cell(c.headroom.isFinite ? Formatting.pct(c.headroom * 100) + "%" : "-", c.headroom < floor ? .degraded : .plain),
+                Cell(String(c.tightSites), c.tightSites > 0 ? .degraded : .dim)]
     }
 
     static func triageCells(_ item: TriageItem, age: Double) -> [Cell] {

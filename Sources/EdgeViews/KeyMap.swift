@@ -28,7 +28,7 @@ public enum Action: String, Sendable, CaseIterable {
         case .filter: "filter rows (Enter applies, Esc clears)"
         case .sortNext: "next sort column"
         case .sortReverse: "reverse the sort"
-        case .triage: "triage: what needs attention, worst first (again: the fleet)"
+        case .triage: "triage: what needs attention (again: the fleet)"
         case .pause: "pause / resume (data frozen)"
         case .faster: "refresh faster"
         case .slower: "refresh slower"

@@ -87,6 +87,10 @@ public struct SnapshotDocument {
             let rows = table.rows
             fields.append(("triage", { Self.triage(&$0, rows) }))
         }
+        if kind == .capacity {
+            let rows = table.rows
+            fields.append(("capacity", { [snapshot] in Self.capacity(&$0, rows, snapshot) }))
+        }
         if includesSites {
             let limited = jsonSites()
             fields.append(("sites", { w in w.array(limited) { Self.group(&$0, $1, tiers: tierCounts($1), history: historyOf(.site($1.id)), catalog: snapshot.classCatalog) } }))
@@ -323,6 +327,13 @@ public struct SnapshotDocument {
                 lines.append([item.kind.id, item.workload?.id ?? "", q(item.place), q(item.howBad), n(item.severity),
                               item.since.map(n) ?? "", q(Self.target(item.target))].joined(separator: ","))
             }
+        case .capacity:
+            lines.append("country,sites,nodes,gpus,capacity_rps,rps,headroom_pct,tight_sites")
+            for r in table.rows {
+                guard case .country(let c) = r.source else { continue }
+                lines.append([q(c.country), String(c.sites), String(c.nodes), String(c.gpus), n(c.capacityRps), n(c.rps),
+                              n(c.headroom * 100), String(c.tightSites)].joined(separator: ","))
+            }
         case .gpus:
             lines.append("node,gpu,util_pct,temp_c,mem_used_mib,mem_total_mib,power_w,xid,throttled,age_s")
             let byID = Dictionary(snapshot.nodes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
@@ -347,6 +358,30 @@ public struct SnapshotDocument {
         }
     }
 
+    /// `capacity`: per country, and where each tight site's classes could go.
+    static func capacity(_ w: inout JSONWriter, _ rows: [TableRow], _ snap: FleetSnapshot) {
+        let floor = TriageRules().minHeadroom
+        let moves = Capacity.moves(snap, floor: floor)
+        w.object([
+            ("floor_pct", { $0.number(floor * 100) }),
+            ("countries", { w in w.array(rows) { w, r in
+                guard case .country(let c) = r.source else { w.raw("null"); return }
+                w.object([
+                    ("country", { $0.string(c.country) }), ("sites", { $0.number(c.sites) }), ("nodes", { $0.number(c.nodes) }),
+                    ("gpus", { $0.number(c.gpus) }), ("capacity_rps", { $0.number(c.capacityRps) }), ("rps", { $0.number(c.rps) }),
+                    ("headroom_pct", { $0.number(c.headroom * 100) }), ("tight_sites", { $0.number(c.tightSites) }),
+                ])
+            } }),
+            ("moves", { w in w.array(moves) { w, m in
+                w.object([
+                    ("site", { $0.string(m.site) }), ("class", { $0.string(m.workload.id) }), ("rps", { $0.number(m.rps) }),
+                    ("to", { $0.string(m.to) }), ("distance_km", { $0.number(m.distanceKm) }), ("added_ms", { $0.number(m.addedMs) }),
+                    ("expected_p99_ms", { $0.number(m.expectedP99Ms) }), ("to_headroom_after_pct", { $0.number(m.toHeadroomAfter * 100) }),
+                ])
+            } }),
+        ])
+    }
+
     /// `triage`: what needs attention, worst first (the live view's landing screen).
     static func triage(_ w: inout JSONWriter, _ rows: [TableRow]) {
         w.array(rows) { w, r in
@@ -358,6 +393,7 @@ public struct SnapshotDocument {
                 ("severity", { $0.number(item.severity) }),
                 ("since", { w in if let t = item.since { w.number(t) } else { w.raw("null") } }),
                 ("target", { $0.string(Self.target(item.target)) }),
+                ("action", { w in if let a = item.action { w.string(a) } else { w.raw("null") } }),
             ])
         }
     }

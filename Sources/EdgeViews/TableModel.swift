@@ -63,6 +63,7 @@ public struct TableRow: Sendable, Equatable {
         case gpu(GPUStatus, NodeStatus, qualified: Bool)
         /// A triage item, with how long ago it began (NaN: unknown).
         case triage(TriageItem, age: Double)
+        case country(CountryCapacity)
     }
 
     /// The entity id (drill-down target).
@@ -80,6 +81,7 @@ public struct TableRow: Sendable, Equatable {
         case .node(let n): FleetTables.nodeCells(n)
         case .gpu(let g, let n, let qualified): FleetTables.gpuCells(g, n, qualified)
         case .triage(let item, let age): FleetTables.triageCells(item, age: age)
+        case .country(let c): FleetTables.countryCells(c)
         }
     }
 }

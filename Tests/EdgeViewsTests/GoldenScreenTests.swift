@@ -52,6 +52,13 @@ struct GoldenScreenTests {
         try expectGolden("fleet-\(size.0)x\(size.1)", goldenState(), width: size.0, height: size.1)
     }
 
+    @Test("triage of the simulated fleet: the incident's fast burns first, then dead sites", arguments: sizes)
+    func triage(size: (Int, Int)) throws {
+        var s = goldenState()
+        s.stack = [.triage]
+        try expectGolden("triage-sim-\(size.0)x\(size.1)", s, width: size.0, height: size.1)
+    }
+
     @Test("region: its sites", arguments: sizes)
     func region(size: (Int, Int)) throws {
         try expectGolden("region-\(size.0)x\(size.1)", goldenState([.enter]), width: size.0, height: size.1)

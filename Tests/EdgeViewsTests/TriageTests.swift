@@ -51,6 +51,39 @@ func triageFleet(healthy: Bool = false) -> FleetSnapshot {
     return c.snapshot(at: t0 + Double(end))
 }
 
+/// Four sites with coordinates: Berlin near capacity (code_completion and resident
+/// industrial_control), Słubice across the Polish border (nearest), Leipzig (farther, in
+/// Germany) and Madrid (too far for a 50 ms tier), each with room to spare.
+func capacityFleet() -> FleetSnapshot {
+    let t0 = 1_764_230_400.0
+    let c = Collector(config: CollectorConfig(windowSeconds: 60, intervalSeconds: 1))
+    let sites: [(String, String, Double, Double)] = [("ber1", "DE", 52.52, 13.40), ("slu1", "PL", 52.35, 14.56),
+                                                     ("lei1", "DE", 51.34, 12.37), ("mad1", "ES", 40.42, -3.70)]
+    var placements: [NodePlacement] = []
+    for (id, country, lat, lon) in sites {
+        placements.append(NodePlacement(regionID: "EU", siteID: id, country: country, latitude: lat, longitude: lon,
+                                        nodeID: "\(id)-a", tierMs: 200, gpuCount: id == "ber1" ? 2 : 8, workload: .codeCompletion))
+        placements.append(NodePlacement(regionID: "EU", siteID: id, country: country, latitude: lat, longitude: lon,
+                                        nodeID: "\(id)-b", tierMs: 50, gpuCount: id == "ber1" ? 4 : 8, workload: .industrialControl))
+    }
+    let refs = c.register(placements)
+    for second in 0..<60 {
+        var batch: [Sample] = []
+        let t = t0 + Double(second)
+        for (i, p) in placements.enumerated() {
+            batch.append(Sample(node: refs[i], time: t, metric: .up, value: 1))
+            // Berlin: 11 code + 46 control requests a second on 12 + 48 of capacity; others 5.
+            let n = p.siteID == "ber1" ? (p.workload == .codeCompletion ? 11 : 46) : 5
+            for k in 0..<n {
+                let v = p.workload == .codeCompletion ? 120.0 : 20
+                batch.append(Sample(node: refs[i], time: t + Double(k) / Double(n), metric: .latencyMs, value: v, workload: p.workload))
+            }
+        }
+        c.ingest(batch)
+    }
+    return c.snapshot(at: t0 + 60)
+}
+
 @Suite("Triage")
 struct TriageTests {
     @Test("ranked worst first: fast burn, then the dead site (one item), slow burn, then a single hot GPU")
@@ -112,6 +145,27 @@ struct TriageTests {
         e.status = s.status
         #expect(e.triage().isEmpty)
         try expectGolden("triage-empty-\(size.0)x\(size.1)", e, width: size.0, height: size.1)
+    }
+
+    @Test("capacity: a tight site's classes go to the nearest site with room, within tier; resident classes stay in the country")
+    func capacityMoves() throws {
+        let snap = capacityFleet()
+        let ber = try #require(snap.sites.first { $0.id == "ber1" })
+        #expect(abs(ber.headroom - (1 - 57.0 / 60)) < 0.01, "57 req/s on 2×6 + 4×12 of capacity")
+        let moves = Capacity.moves(snap)
+        #expect(moves.map { "\($0.site) \($0.workload.id) → \($0.to)" }.sorted() == [
+            "ber1 code_completion → slu1",     // the nearest, across the border
+            "ber1 industrial_control → lei1",  // resident: the nearest in Germany
+        ])
+        let control = try #require(moves.first { $0.workload == .industrialControl })
+        #expect(abs(control.distanceKm - 148) < 5)
+        #expect(abs(control.addedMs - Capacity.addedRoundTripMs(km: control.distanceKm)) < 1e-9)
+        #expect(control.expectedP99Ms == 20 + control.addedMs)
+        let countries = Capacity.countries(snap)
+        #expect(countries.first?.country == "DE" && countries.first?.tightSites == 1, "least headroom first")
+        let item = try #require(Triage.items(snap).first { $0.kind == .headroom })
+        #expect(item.target == .site("ber1"))
+        #expect(item.action?.hasPrefix("move industrial_control (46 req/s) from ber1 to lei1") == true, "\(item.action ?? "")")
     }
 
     @Test("fleet table at 120+ columns: per-class SLO compliance and burn; none below 120")

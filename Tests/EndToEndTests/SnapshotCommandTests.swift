@@ -144,14 +144,18 @@ struct SchemaTests {
     func validates() throws {
         let bin = edgetopBinary()
         let schema = repositoryRoot().appendingPathComponent("docs/snapshot.schema.json").path
-        for (view, extra) in [("regions", [String]()), ("nodes", []), ("nodes", ["--history", "15m"]), ("sites", ["--history", "24h"])] {
-            let r = spawn(bin, ["snapshot", "--format", "json", "--view", view, "--region", "OC", "--duration", "4", "--rate", "5000"] + extra)
+        for (view, extra) in [("regions", [String]()), ("nodes", []), ("nodes", ["--history", "15m"]), ("sites", ["--history", "24h"]),
+                              ("triage", ["--rate", "100000"]), ("capacity", [])] {
+            let scope = view == "triage" || view == "capacity" ? [] : ["--region", "OC"]
+            let r = spawn(bin, ["snapshot", "--format", "json", "--view", view, "--duration", "4", "--rate", "5000"] + scope + extra)
             #expect(r.status == 0)
             let doc = temporaryFile(r.stdout, suffix: ".json")
             defer { try? FileManager.default.removeItem(atPath: doc) }
             let script = "import json,sys,jsonschema; jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))"
             let v = spawn(Self.python!, ["-c", script, schema, doc])
             #expect(v.status == 0, "\(view): \(v.stderr)")
+            if view == "triage" { #expect(r.stdout.contains("\"kind\":\"fast_burn\""), "the simulator's incident burns fast") }
+            if view == "capacity" { #expect(r.stdout.contains("\"countries\":[{\"country\":")) }
         }
     }
 }

@@ -59,7 +59,7 @@ extension Screen {
 
     /// Width of the two sparkline columns (p99 and req/s) at widths ≥ 120; 0 below.
     static func sparkColumnsWidth(_ g: CellGrid, rows: RowKind) -> Int {
-        g.width >= 120 && rows != .gpus && rows != .triage ? 2 * (sparkCells + 1) : 0
+        g.width >= 120 && rows != .gpus && rows != .triage && rows != .capacity ? 2 * (sparkCells + 1) : 0
     }
 
     static let sparkCells = 10
@@ -71,7 +71,7 @@ extension Screen {
         case .regions: .region(id)
         case .sites: .site(id)
         case .nodes: .node(id)
-        case .gpus, .triage: nil
+        case .gpus, .triage, .capacity: nil
         }
     }
 

@@ -12,7 +12,8 @@ extension Screen {
         let lastBin = d.lastIndex { $0 > 0 } ?? -1
         let bins = lastBin >= firstBin ? Array(firstBin...lastBin) : []
         let sourcesLine = node.latencySources.count > 1 ? 1 : 0
-        let below = 3 + sourcesLine + 2 + (bins.isEmpty ? 1 : bins.count)  // facts, sources, title, bins
+        let classesLine = node.classes.isEmpty ? 0 : 1
+        let below = 3 + sourcesLine + classesLine + 2 + (bins.isEmpty ? 1 : bins.count)  // facts, sources, title, bins
         let room = g.height - 2 - 4 - below - 1
         let gpuRows = max(1, min(max(1, node.gpus.count), room))
         let tableBottom = 3 + 1 + gpuRows
@@ -22,7 +23,9 @@ extension Screen {
         let health = "\(node.health.label)\(node.reason.isEmpty ? "" : ": " + node.reason)"
         g.put(health, x: 1, y: y, style: CellStyle(Tone.of(node.health), bold: true), maxWidth: g.width - 2)
         y += 1
-        var facts1 = "tier <\(Int(node.tierMs))ms · \(Formatting.rate(node.rps)) req/s · errors \(Formatting.fixed(node.errorRatio * 100, 1))% · "
+        let classTier = state.snapshot?.classCatalog[node.workload].tierMs.map { "<\(Int($0))ms" } ?? "no tier"
+        let tier = node.workload == .unclassified ? "tier <\(Int(node.tierMs))ms" : "serves \(node.workload.id) \(classTier)"
+        var facts1 = "\(tier) · \(Formatting.rate(node.rps)) req/s · errors \(Formatting.fixed(node.errorRatio * 100, 1))% · "
             + "\(Formatting.count(l.count)) requests in \(Int(state.snapshot?.windowSeconds ?? 0))s window"
         if node.load1.isFinite { facts1 += " · load \(Formatting.fixed(node.load1, 2))" }
         if node.memUsedPct.isFinite { facts1 += " · mem \(Formatting.pct(node.memUsedPct))%" }
@@ -49,6 +52,22 @@ extension Screen {
                 let a = s.latency.bucketBounded ? approx.isEmpty ? (state.ascii ? "~" : "≈") : approx : ""
                 let text = "\(s.source) \(Formatting.count(s.latency.count)) req p99 \(s.latency.p99.isFinite ? a : "")\(Formatting.msUnit(s.latency.p99)) (not added)  "
                 x += g.put(text, x: x, y: y, style: CellStyle(.dim), maxWidth: max(0, g.width - x - 1))
+            }
+            y += 1
+        }
+        if classesLine > 0, let snap = state.snapshot {
+            // Per class: within tier over the window and the 1 h burn (what triage ranks by).
+            var x = 1
+            x += g.put("classes: ", x: x, y: y, style: CellStyle(.dim))
+            for c in node.classes where x < g.width - 2 {
+                let spec = snap.classCatalog[c.workload]
+                let within = c.withinTierFraction
+                let tier = spec.tierMs.map { "<\(Int($0))ms" } ?? "no tier"
+                let burn = c.burnRate(2, target: spec.sloTarget)
+                let text = "\(c.workload.id) \(Formatting.count(c.requests)) req \(within.isFinite ? Formatting.fixed((within * 1000).rounded(.down) / 10, 1) + "%" : "-") \(tier)"
+                x += g.put(text, x: x, y: y, style: CellStyle(within < spec.sloTarget ? .degraded : .plain), maxWidth: max(0, g.width - x - 1))
+                let b = " burn \(Triage.times(burn).replacingOccurrences(of: "×", with: state.ascii ? "x" : "×"))  "
+                x += g.put(b, x: x, y: y, style: CellStyle(burnTone(burn)), maxWidth: max(0, g.width - x - 1))
             }
             y += 1
         }

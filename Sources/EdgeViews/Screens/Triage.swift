@@ -47,9 +47,13 @@ public struct TriageItem: Sendable, Equatable {
     public var workload: WorkloadClass?
     /// Where: "SAF Southern Africa · 23 of 180 sites", "fra1 Frankfurt (WEU)", …
     public var place: String
+    /// The same in fewer cells, for narrow screens ("SAF · 23/180 sites").
+    public var placeShort: String? = nil
     /// How bad, in a few words: "5m 31× 1h 28×", "12 nodes down", "3% headroom".
     public var howBad: String
-    /// Ranks items of one kind: larger is worse.
+    /// Ranks items of one kind, larger is worse: a burn's requests that missed in the short
+    /// window (how many users it hurts), a dead cluster's nodes, a node fault's node count,
+    /// capacity's negative headroom.
     public var severity: Double
     /// When it began, where the data says (a dead site's last report); the live view fills in
     /// when it first saw the item otherwise.
@@ -57,6 +61,8 @@ public struct TriageItem: Sendable, Equatable {
     /// Where Enter goes.
     public var target: HistoryEntity
     public var tone: Tone
+    /// What could be done about it, when edgetop can tell ("move code_completion to lis2: +4 ms").
+    public var action: String? = nil
 }
 
 /// The thresholds triage applies. Burn thresholds are the SRE workbook's multi-window,
@@ -68,8 +74,9 @@ public struct TriageRules: Sendable, Equatable {
     /// Fewest requests in the short window before a place's burn rate counts: a site that
     /// served 8 requests, one slow, is not burning at 12×.
     public var minRequests: UInt64 = 50
-    /// Headroom below this (of serving capacity) is an item.
-    public var minHeadroom = 0.15
+    /// Headroom below this (of serving capacity) is an item: 20 % covers losing one node in
+    /// five, the N+1 of a small site.
+    public var minHeadroom = 0.2
     public init() {}
 }
 
@@ -95,13 +102,14 @@ public enum Triage {
             let sites = sitesByRegion[r.id]?.count ?? 0
             items.append(TriageItem(kind: .regionDown, key: "region_down/\(r.id)", place: regionLabel(r.id),
                                     howBad: "\(Formatting.count(r.health.total)) nodes, \(sites) sites: \(silence(r.health))",
-                                    severity: Double(r.health.total), since: lastHeard(snap, r.ageS), target: .region(r.id), tone: .down))
+                                    severity: Double(r.health.total), since: lastHeard(snap, r.health, r.ageS), target: .region(r.id), tone: .down))
         }
         for s in snap.sites where !deadRegions.contains(s.region) && s.health.total > 0 && s.health.healthy + s.health.degraded == 0 {
             deadSites.insert(s.id)
             items.append(TriageItem(kind: .siteDown, key: "site_down/\(s.id)", place: "\(siteLabel(s)) (\(s.region))",
+                                    placeShort: "\(s.id) (\(s.region))",
                                     howBad: "\(s.health.total) node\(s.health.total == 1 ? "" : "s"): \(silence(s.health))",
-                                    severity: Double(s.health.total), since: lastHeard(snap, s.ageS), target: .site(s.id), tone: .down))
+                                    severity: Double(s.health.total), since: lastHeard(snap, s.health, s.ageS), target: .site(s.id), tone: .down))
         }
 
         // Burn: per region and class, with the region's burning sites collapsed into it.
@@ -111,35 +119,41 @@ public enum Triage {
             for workload in WorkloadClass.allCases {
                 let target = catalog[workload].sloTarget
                 for (kind, threshold, short, long) in [(TriageItem.Kind.fastBurn, rules.fastBurn, 0, 2), (.slowBurn, rules.slowBurn, 1, 3)] {
-                    func burning(_ c: ClassStatus?) -> (Double, Double)? {
+                    /// Burn over the short and long window, and the short window's misses.
+                    func burning(_ c: ClassStatus?) -> (Double, Double, Double)? {
                         guard let c, c.windows[short].total >= rules.minRequests else { return nil }
                         let a = c.burnRate(short, target: target), b = c.burnRate(long, target: target)
-                        return a > threshold && b > threshold ? (a, b) : nil
+                        return a > threshold && b > threshold ? (a, b, Double(c.windows[short].total - c.windows[short].good)) : nil
                     }
                     if kind == .slowBurn, items.contains(where: { $0.kind == .fastBurn && $0.key == "fast_burn/\(workload.id)/\(r.id)" }) { continue }
                     let regionBurn = burning(r.classes.first { $0.workload == workload })
-                    let hot = sites.compactMap { s -> (GroupStatus, Double, Double)? in
-                        burning(s.classes.first { $0.workload == workload }).map { (s, $0.0, $0.1) }
+                    let hot = sites.compactMap { s -> (GroupStatus, Double, Double, Double)? in
+                        burning(s.classes.first { $0.workload == workload }).map { (s, $0.0, $0.1, $0.2) }
                     }.sorted { min($0.1, $0.2) > min($1.1, $1.2) || (min($0.1, $0.2) == min($1.1, $1.2) && $0.0.id < $1.0.id) }
                     guard regionBurn != nil || !hot.isEmpty else { continue }
-                    let (a, b) = regionBurn ?? (hot[0].1, hot[0].2)
+                    let (a, b) = regionBurn.map { ($0.0, $0.1) } ?? (hot[0].1, hot[0].2)
+                    // Ranked by requests that missed in the short window: how many users it hurts.
+                    let misses = regionBurn?.2 ?? hot.reduce(0) { $0 + $1.3 }
                     let names = [SLOWindows.names[short], SLOWindows.names[long]]
-                    var place: String
+                    var place: String, short: String?
                     let goTo: HistoryEntity
                     if hot.count == 1 {  // one site burns (and may be all the region's burn)
                         place = "\(siteLabel(hot[0].0)) (\(r.id))"
+                        short = "\(hot[0].0.id) (\(r.id))"
                         goTo = .site(hot[0].0.id)
                     } else {
-                        place = regionLabel(r.id)
-                        place += regionBurn != nil ? " · region-wide" : ""
-                        if !hot.isEmpty { place += " · \(hot.count) of \(sites.count) sites" }
+                        var scope: [String] = []
+                        if regionBurn != nil { scope.append("region-wide") }
+                        if !hot.isEmpty { scope.append("\(hot.count) of \(sites.count) sites") }
+                        place = ([regionLabel(r.id)] + scope).joined(separator: " · ")
+                        short = ([r.id] + scope.map { $0.replacingOccurrences(of: " of ", with: "/") }).joined(separator: " · ")
                         goTo = .region(r.id)
                     }
                     // Collapsed sites show the worst one's rates.
                     let worstOf = regionBurn == nil && hot.count > 1 ? "worst " : ""
                     let howBad = "\(worstOf)\(names[0]) \(times(a)) \(names[1]) \(times(b))"
                     items.append(TriageItem(kind: kind, key: "\(kind.id)/\(workload.id)/\(r.id)", workload: workload, place: place,
-                                            howBad: howBad, severity: min(a, b), since: nil, target: goTo,
+                                            placeShort: short, howBad: howBad, severity: misses, since: nil, target: goTo,
                                             tone: kind == .fastBurn ? .down : .degraded))
                 }
             }
@@ -163,7 +177,8 @@ public enum Triage {
             func add(_ kind: TriageItem.Kind, _ list: [NodeStatus], _ howBad: String, tone: Tone) {
                 guard !list.isEmpty else { return }
                 let place = list.count == 1 ? "\(list[0].id) (\(list[0].site), \(r.id))" : "\(regionLabel(r.id)) · \(list.count) nodes"
-                items.append(TriageItem(kind: kind, key: "\(kind.id)/\(r.id)", place: place, howBad: howBad,
+                let short = list.count == 1 ? "\(list[0].id) (\(r.id))" : "\(r.id) · \(list.count) nodes"
+                items.append(TriageItem(kind: kind, key: "\(kind.id)/\(r.id)", place: place, placeShort: short, howBad: howBad,
                                         severity: Double(list.count), since: nil,
                                         target: list.count == 1 ? .node(list[0].id) : .region(r.id), tone: tone))
             }
@@ -181,21 +196,27 @@ public enum Triage {
                 .sorted { $0.headroom < $1.headroom || ($0.headroom == $1.headroom && $0.id < $1.id) }
             let regionTight = r.headroom.isFinite && r.headroom < rules.minHeadroom
             guard regionTight || !tight.isEmpty else { continue }
-            let place: String, goTo: HistoryEntity, worst: Double
+            let place: String, short: String, goTo: HistoryEntity, worst: Double
             if regionTight {
-                place = regionLabel(r.id) + " · region-wide"
+                place = regionLabel(r.id) + " · region-wide"; short = "\(r.id) · region-wide"
                 goTo = .region(r.id); worst = r.headroom
             } else if tight.count == 1 {
-                place = "\(siteLabel(tight[0])) (\(r.id))"
+                place = "\(siteLabel(tight[0])) (\(r.id))"; short = "\(tight[0].id) (\(r.id))"
                 goTo = .site(tight[0].id); worst = tight[0].headroom
             } else {
-                place = "\(regionLabel(r.id)) · \(tight.count) sites"
+                place = "\(regionLabel(r.id)) · \(tight.count) sites"; short = "\(r.id) · \(tight.count) sites"
                 goTo = .region(r.id); worst = tight[0].headroom
             }
             let at = regionTight || tight.count == 1 ? "" : " at \(tight[0].id)"
-            items.append(TriageItem(kind: .headroom, key: "headroom/\(r.id)", place: place,
+            // The worst site's heaviest class that could move, and where.
+            let moves = tight.isEmpty ? [] : Capacity.moves(snap, floor: rules.minHeadroom, sites: [tight[0].id])
+            let action = moves.max { $0.rps < $1.rps }.map { m in
+                "move \(m.workload.id) (\(Formatting.rate(m.rps)) req/s) from \(m.site) to \(m.to): +\(Formatting.msUnit(m.addedMs)), "
+                    + "p99 ≈\(Formatting.msUnit(m.expectedP99Ms)), \(m.to) keeps \(Formatting.pct(m.toHeadroomAfter * 100))% headroom"
+            } ?? (tight.isEmpty ? nil : "no site nearby can take \(tight[0].id)'s classes within their tiers")
+            items.append(TriageItem(kind: .headroom, key: "headroom/\(r.id)", place: place, placeShort: short,
                                     howBad: "\(Formatting.pct(worst * 100))% headroom\(at) (floor \(Formatting.pct(rules.minHeadroom * 100))%)",
-                                    severity: -worst, since: nil, target: goTo, tone: worst < 0 ? .down : .degraded))
+                                    severity: -worst, since: nil, target: goTo, tone: worst < 0 ? .down : .degraded, action: action))
         }
 
         return items.sorted { a, b in
@@ -223,9 +244,10 @@ public enum Triage {
         [(h.down, "down"), (h.stale, "stale")].filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
     }
 
-    /// The snapshot time minus an age: when the cluster was last heard from.
-    static func lastHeard(_ snap: FleetSnapshot, _ age: Double) -> Double? {
-        age.isFinite ? snap.time - age : nil
+    /// When a silent cluster was last heard from (the snapshot time minus its oldest age); nil
+    /// when some node still reports (it says DOWN, and not since when).
+    static func lastHeard(_ snap: FleetSnapshot, _ h: HealthCounts, _ age: Double) -> Double? {
+        h.stale == h.total && age.isFinite ? snap.time - age : nil
     }
 
     /// The reason most of the nodes share, with how many.

@@ -50,16 +50,24 @@ extension Screen {
             let y = top + 1 + line
             g.put(item.kind.label, x: 1, y: y, style: CellStyle(item.tone, bold: item.kind <= .siteDown))
             g.put(item.workload?.label ?? "-", x: 1 + whatW + 1, y: y, style: CellStyle(item.workload == nil ? .dim : .plain))
-            g.put(item.place, x: placeX, y: y, maxWidth: placeW)
+            let place = TextWidth.width(item.place) > placeW ? item.placeShort ?? item.place : item.place
+            g.put(place, x: placeX, y: y, maxWidth: placeW)
             let bad = state.ascii ? item.howBad.replacingOccurrences(of: "×", with: "x").replacingOccurrences(of: "°", with: " ") : item.howBad
             g.put(bad, x: badX, y: y, style: CellStyle(item.tone), maxWidth: badW)
             let since = item.since.map { Formatting.age(snap.time - $0) } ?? "-"
             g.put(TextWidth.pad(since, sinceW, right: true), x: sinceX, y: y, style: CellStyle(.dim))
             if i == selected { g.restyle(x: 0, y: y, count: g.width) { $0.reverse = true; $0.bold = true } }
         }
+        var posWidth = 0
         if items.count > visible && visible > 0 {
             let pos = "\(first + 1)–\(min(items.count, first + visible)) of \(items.count)"
+            posWidth = TextWidth.width(pos) + 2
             g.put(pos, x: g.width - TextWidth.width(pos) - 1, y: listBottom, style: CellStyle(.dim))
+        }
+        // The selected item's suggested action, on the line under the list.
+        if let action = selected.flatMap({ items[$0].action }), listBottom < bottom || items.count < visible {
+            let text = (state.ascii ? "-> " : "→ ") + (state.ascii ? action.replacingOccurrences(of: "≈", with: "~") : action)
+            g.put(text, x: 1, y: listBottom, style: CellStyle(.accent), maxWidth: g.width - 2 - posWidth)
         }
         if listBottom < bottom { classPanel(&g, snap, classes: classes, top: listBottom + 1, bottom: bottom, ascii: state.ascii) }
     }
