@@ -73,26 +73,29 @@ public enum Capacity {
     /// tight site's users, in the same country for resident classes.
     public static func moves(_ snap: FleetSnapshot, floor: Double = TriageRules().minHeadroom,
                              sites only: Set<String>? = nil) -> [ClassMove] {
-        let located = snap.sites.filter { $0.latitude.isFinite && $0.longitude.isFinite && $0.capacityRps > 0 }
+        let sites = snap.sites
+        let located = sites.indices.filter { sites[$0].latitude.isFinite && sites[$0].longitude.isFinite && sites[$0].capacityRps > 0 }
+        let roomy = located.filter { sites[$0].headroom > floor }
         var out: [ClassMove] = []
-        for s in located where s.headroom < floor && (only == nil || only!.contains(s.id)) {
+        for si in located where sites[si].headroom < floor && (only == nil || only!.contains(sites[si].id)) {
+            let s = sites[si]
             let total = s.classes.reduce(0) { $0 + Double($1.requests) }
             guard total > 0 else { continue }
             // Candidates by distance, once per tight site.
-            let near = located.filter { $0.id != s.id && $0.headroom > floor }
-                .map { ($0, distanceKm(s.latitude, s.longitude, $0.latitude, $0.longitude)) }
+            let near = roomy.filter { $0 != si }
+                .map { ($0, distanceKm(s.latitude, s.longitude, sites[$0].latitude, sites[$0].longitude)) }
                 .sorted { $0.1 < $1.1 }
             for c in s.classes where c.requests > 0 {
                 let spec = snap.classCatalog[c.workload]
                 let load = s.rps * Double(c.requests) / total
                 let p99 = c.latency.p99.isFinite ? c.latency.p99 : 0
-                for (t, km) in near {
-                    if spec.resident && t.country != s.country { continue }
+                for (ti, km) in near {
+                    if spec.resident && sites[ti].country != s.country { continue }
                     let added = addedRoundTripMs(km: km)
                     if let tier = spec.tierMs, p99 + added > tier { break }  // farther ones only add more
-                    let after = 1 - (t.rps + load) / t.capacityRps
+                    let after = 1 - (sites[ti].rps + load) / sites[ti].capacityRps
                     guard after >= floor else { continue }
-                    out.append(ClassMove(site: s.id, workload: c.workload, rps: load, to: t.id, distanceKm: km,
+                    out.append(ClassMove(site: s.id, workload: c.workload, rps: load, to: sites[ti].id, distanceKm: km,
                                          addedMs: added, expectedP99Ms: p99 + added, toHeadroomAfter: after))
                     break
                 }

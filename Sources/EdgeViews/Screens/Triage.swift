@@ -85,72 +85,92 @@ public struct TriageRules: Sendable, Equatable {
 /// are one item per region and kind (Enter goes to the region, or to the node when only one).
 public enum Triage {
     public static func items(_ snap: FleetSnapshot, rules: TriageRules = TriageRules()) -> [TriageItem] {
+        // Indices, not copies: a NodeStatus or GroupStatus copy retains a dozen references, and
+        // this runs on every refresh over 4,400 sites and 9,625 nodes.
         var items: [TriageItem] = []
         let regionName = Dictionary(snap.regions.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         func regionLabel(_ id: String) -> String {
             guard let n = regionName[id], n != id else { return id }
             return "\(id) \(n)"
         }
-        func siteLabel(_ s: GroupStatus) -> String { s.name == s.id ? s.id : "\(s.id) \(s.name)" }
-        let sitesByRegion = Dictionary(grouping: snap.sites, by: \.region)
-        let nodesByRegion = Dictionary(grouping: snap.nodes, by: \.region)
+        func siteLabel(_ i: Int) -> String {
+            let s = snap.sites[i]
+            return s.name == s.id ? s.id : "\(s.id) \(s.name)"
+        }
+        var sitesOf: [String: [Int]] = [:], nodesOf: [String: [Int]] = [:]
+        for i in snap.sites.indices { sitesOf[snap.sites[i].region, default: []].append(i) }
+        for i in snap.nodes.indices { nodesOf[snap.nodes[i].region, default: []].append(i) }
 
         // Silent clusters first, so their sites and nodes are not listed again below.
         var deadRegions = Set<String>(), deadSites = Set<String>()
         for r in snap.regions where r.health.total > 0 && r.health.healthy + r.health.degraded == 0 {
             deadRegions.insert(r.id)
-            let sites = sitesByRegion[r.id]?.count ?? 0
+            let sites = sitesOf[r.id]?.count ?? 0
             items.append(TriageItem(kind: .regionDown, key: "region_down/\(r.id)", place: regionLabel(r.id),
                                     howBad: "\(Formatting.count(r.health.total)) nodes, \(sites) sites: \(silence(r.health))",
                                     severity: Double(r.health.total), since: lastHeard(snap, r.health, r.ageS), target: .region(r.id), tone: .down))
         }
-        for s in snap.sites where !deadRegions.contains(s.region) && s.health.total > 0 && s.health.healthy + s.health.degraded == 0 {
-            deadSites.insert(s.id)
-            items.append(TriageItem(kind: .siteDown, key: "site_down/\(s.id)", place: "\(siteLabel(s)) (\(s.region))",
-                                    placeShort: "\(s.id) (\(s.region))",
-                                    howBad: "\(s.health.total) node\(s.health.total == 1 ? "" : "s"): \(silence(s.health))",
-                                    severity: Double(s.health.total), since: lastHeard(snap, s.health, s.ageS), target: .site(s.id), tone: .down))
+        for i in snap.sites.indices {
+            let h = snap.sites[i].health, region = snap.sites[i].region, id = snap.sites[i].id
+            guard !deadRegions.contains(region), h.total > 0, h.healthy + h.degraded == 0 else { continue }
+            deadSites.insert(id)
+            items.append(TriageItem(kind: .siteDown, key: "site_down/\(id)", place: "\(siteLabel(i)) (\(region))",
+                                    placeShort: "\(id) (\(region))",
+                                    howBad: "\(h.total) node\(h.total == 1 ? "" : "s"): \(silence(h))",
+                                    severity: Double(h.total), since: lastHeard(snap, h, snap.sites[i].ageS), target: .site(id), tone: .down))
         }
 
         // Burn: per region and class, with the region's burning sites collapsed into it.
         let catalog = snap.classCatalog
+        let kinds: [(TriageItem.Kind, Double, Int, Int)] = [(.fastBurn, rules.fastBurn, 0, 2), (.slowBurn, rules.slowBurn, 1, 3)]
+        /// Burn over the short and long window, and the short window's misses, when both are over.
+        func burning(_ c: ClassStatus, _ k: Int) -> (a: Double, b: Double, misses: Double)? {
+            let (_, threshold, short, long) = kinds[k]
+            guard c.windows[short].total >= rules.minRequests else { return nil }
+            let target = catalog[c.workload].sloTarget
+            let a = c.burnRate(short, target: target), b = c.burnRate(long, target: target)
+            return a > threshold && b > threshold ? (a, b, Double(c.windows[short].total - c.windows[short].good)) : nil
+        }
         for r in snap.regions where !deadRegions.contains(r.id) {
-            let sites = (sitesByRegion[r.id] ?? []).filter { !deadSites.contains($0.id) }
+            let sites = (sitesOf[r.id] ?? []).filter { !deadSites.contains(snap.sites[$0].id) }
+            // Burning sites by (class, kind), in one pass over the region's sites.
+            var hot: [Int: [(site: Int, a: Double, b: Double, misses: Double)]] = [:]
+            for i in sites {
+                for c in snap.sites[i].classes {
+                    for k in kinds.indices { if let x = burning(c, k) { hot[Int(c.workload.rawValue) * 2 + k, default: []].append((i, x.a, x.b, x.misses)) } }
+                }
+            }
             for workload in WorkloadClass.allCases {
-                let target = catalog[workload].sloTarget
-                for (kind, threshold, short, long) in [(TriageItem.Kind.fastBurn, rules.fastBurn, 0, 2), (.slowBurn, rules.slowBurn, 1, 3)] {
-                    /// Burn over the short and long window, and the short window's misses.
-                    func burning(_ c: ClassStatus?) -> (Double, Double, Double)? {
-                        guard let c, c.windows[short].total >= rules.minRequests else { return nil }
-                        let a = c.burnRate(short, target: target), b = c.burnRate(long, target: target)
-                        return a > threshold && b > threshold ? (a, b, Double(c.windows[short].total - c.windows[short].good)) : nil
+                let regionClass = r.classes.first { $0.workload == workload }
+                for k in kinds.indices {
+                    let (kind, _, shortWindow, longWindow) = kinds[k]
+                    if k == 1, items.contains(where: { $0.kind == .fastBurn && $0.key == "fast_burn/\(workload.id)/\(r.id)" }) { continue }
+                    let regionBurn = regionClass.flatMap { burning($0, k) }
+                    let burningSites = (hot[Int(workload.rawValue) * 2 + k] ?? []).sorted {
+                        min($0.a, $0.b) > min($1.a, $1.b) || (min($0.a, $0.b) == min($1.a, $1.b) && snap.sites[$0.site].id < snap.sites[$1.site].id)
                     }
-                    if kind == .slowBurn, items.contains(where: { $0.kind == .fastBurn && $0.key == "fast_burn/\(workload.id)/\(r.id)" }) { continue }
-                    let regionBurn = burning(r.classes.first { $0.workload == workload })
-                    let hot = sites.compactMap { s -> (GroupStatus, Double, Double, Double)? in
-                        burning(s.classes.first { $0.workload == workload }).map { (s, $0.0, $0.1, $0.2) }
-                    }.sorted { min($0.1, $0.2) > min($1.1, $1.2) || (min($0.1, $0.2) == min($1.1, $1.2) && $0.0.id < $1.0.id) }
-                    guard regionBurn != nil || !hot.isEmpty else { continue }
-                    let (a, b) = regionBurn.map { ($0.0, $0.1) } ?? (hot[0].1, hot[0].2)
+                    guard regionBurn != nil || !burningSites.isEmpty else { continue }
+                    let (a, b) = regionBurn.map { ($0.a, $0.b) } ?? (burningSites[0].a, burningSites[0].b)
                     // Ranked by requests that missed in the short window: how many users it hurts.
-                    let misses = regionBurn?.2 ?? hot.reduce(0) { $0 + $1.3 }
-                    let names = [SLOWindows.names[short], SLOWindows.names[long]]
+                    let misses = regionBurn?.misses ?? burningSites.reduce(0) { $0 + $1.misses }
                     var place: String, short: String?
                     let goTo: HistoryEntity
-                    if hot.count == 1 {  // one site burns (and may be all the region's burn)
-                        place = "\(siteLabel(hot[0].0)) (\(r.id))"
-                        short = "\(hot[0].0.id) (\(r.id))"
-                        goTo = .site(hot[0].0.id)
+                    if burningSites.count == 1 {  // one site burns (and may be all the region's burn)
+                        let id = snap.sites[burningSites[0].site].id
+                        place = "\(siteLabel(burningSites[0].site)) (\(r.id))"
+                        short = "\(id) (\(r.id))"
+                        goTo = .site(id)
                     } else {
                         var scope: [String] = []
                         if regionBurn != nil { scope.append("region-wide") }
-                        if !hot.isEmpty { scope.append("\(hot.count) of \(sites.count) sites") }
+                        if !burningSites.isEmpty { scope.append("\(burningSites.count) of \(sites.count) sites") }
                         place = ([regionLabel(r.id)] + scope).joined(separator: " · ")
                         short = ([r.id] + scope.map { $0.replacingOccurrences(of: " of ", with: "/") }).joined(separator: " · ")
                         goTo = .region(r.id)
                     }
+                    let names = [SLOWindows.names[shortWindow], SLOWindows.names[longWindow]]
                     // Collapsed sites show the worst one's rates.
-                    let worstOf = regionBurn == nil && hot.count > 1 ? "worst " : ""
+                    let worstOf = regionBurn == nil && burningSites.count > 1 ? "worst " : ""
                     let howBad = "\(worstOf)\(names[0]) \(times(a)) \(names[1]) \(times(b))"
                     items.append(TriageItem(kind: kind, key: "\(kind.id)/\(workload.id)/\(r.id)", workload: workload, place: place,
                                             placeShort: short, howBad: howBad, severity: misses, since: nil, target: goTo,
@@ -161,59 +181,75 @@ public enum Triage {
 
         // Node-level faults, one item per region and kind.
         for r in snap.regions where !deadRegions.contains(r.id) {
-            let nodes = (nodesByRegion[r.id] ?? []).filter { !deadSites.contains($0.site) }
-            var fatal: [NodeStatus] = [], down: [NodeStatus] = [], stale: [NodeStatus] = [], hot: [NodeStatus] = []
+            var fatal: [Int] = [], down: [Int] = [], stale: [Int] = [], hot: [Int] = []
             var hotGPUs = 0, hottest = -Double.infinity
-            for n in nodes {
-                let fatalXid = n.gpus.contains { $0.xid != 0 && Xid.isFatal($0.xid) }
-                if fatalXid { fatal.append(n) } else if n.health == .down { down.append(n) } else if n.health == .stale { stale.append(n) }
-                let throttling = n.gpus.filter(\.throttled)
-                if !throttling.isEmpty, n.health != .stale {
-                    hot.append(n)
-                    hotGPUs += throttling.count
-                    for g in throttling where g.tempC.isFinite { hottest = max(hottest, g.tempC) }
+            var xids = Set<Int>()
+            for i in nodesOf[r.id] ?? [] where !deadSites.contains(snap.nodes[i].site) {
+                var fatalXid = false, throttling = 0
+                for g in snap.nodes[i].gpus {
+                    if g.xid != 0 && Xid.isFatal(g.xid) { fatalXid = true; xids.insert(g.xid) }
+                    if g.throttled {
+                        throttling += 1
+                        if g.tempC.isFinite { hottest = max(hottest, g.tempC) }
+                    }
                 }
+                let health = snap.nodes[i].health
+                if fatalXid { fatal.append(i) } else if health == .down { down.append(i) } else if health == .stale { stale.append(i) }
+                if throttling > 0, health != .stale { hot.append(i); hotGPUs += throttling }
             }
-            func add(_ kind: TriageItem.Kind, _ list: [NodeStatus], _ howBad: String, tone: Tone) {
-                guard !list.isEmpty else { return }
-                let place = list.count == 1 ? "\(list[0].id) (\(list[0].site), \(r.id))" : "\(regionLabel(r.id)) · \(list.count) nodes"
-                let short = list.count == 1 ? "\(list[0].id) (\(r.id))" : "\(r.id) · \(list.count) nodes"
+            func add(_ kind: TriageItem.Kind, _ list: [Int], _ howBad: String, tone: Tone) {
+                guard let first = list.first else { return }
+                let n = snap.nodes[first]
+                let place = list.count == 1 ? "\(n.id) (\(n.site), \(r.id))" : "\(regionLabel(r.id)) · \(list.count) nodes"
+                let short = list.count == 1 ? "\(n.id) (\(r.id))" : "\(r.id) · \(list.count) nodes"
                 items.append(TriageItem(kind: kind, key: "\(kind.id)/\(r.id)", place: place, placeShort: short, howBad: howBad,
                                         severity: Double(list.count), since: nil,
-                                        target: list.count == 1 ? .node(list[0].id) : .region(r.id), tone: tone))
+                                        target: list.count == 1 ? .node(n.id) : .region(r.id), tone: tone))
             }
-            let xids = Set(fatal.flatMap { $0.gpus.filter { $0.xid != 0 && Xid.isFatal($0.xid) }.map(\.xid) }).sorted()
-            add(.gpuFatal, fatal, "Xid " + xids.map { "\($0) \(Xid.describe($0))" }.joined(separator: ", "), tone: .down)
-            add(.nodeDown, down, down.count == 1 ? down[0].reason : commonReason(down), tone: .down)
+            add(.gpuFatal, fatal, "Xid " + xids.sorted().map { "\($0) \(Xid.describe($0))" }.joined(separator: ", "), tone: .down)
+            add(.nodeDown, down, down.count == 1 ? snap.nodes[down[0]].reason : commonReason(down.map { snap.nodes[$0].reason }), tone: .down)
             add(.gpuThrottle, hot, "\(hotGPUs) GPU\(hotGPUs == 1 ? "" : "s") throttling" + (hottest.isFinite ? ", \(Int(hottest))°C" : ""),
                 tone: .degraded)
-            add(.nodeStale, stale, "no data for up to \(Formatting.age(stale.map(\.ageS).filter(\.isFinite).max() ?? .nan))", tone: .stale)
+            add(.nodeStale, stale, "no data for up to \(Formatting.age(stale.map { snap.nodes[$0].ageS }.filter(\.isFinite).max() ?? .nan))",
+                tone: .stale)
         }
 
-        // Capacity: regions below the headroom floor, and each region's tight sites as one item.
+        // Capacity: regions below the headroom floor, and each region's tight sites as one item,
+        // with a move for the tightest (one search for all of them).
+        var tightOf: [String: [Int]] = [:]
         for r in snap.regions where !deadRegions.contains(r.id) {
-            let tight = (sitesByRegion[r.id] ?? []).filter { !deadSites.contains($0.id) && $0.headroom.isFinite && $0.headroom < rules.minHeadroom }
-                .sorted { $0.headroom < $1.headroom || ($0.headroom == $1.headroom && $0.id < $1.id) }
+            tightOf[r.id] = (sitesOf[r.id] ?? []).filter {
+                let s = snap.sites[$0].headroom
+                return s.isFinite && s < rules.minHeadroom && !deadSites.contains(snap.sites[$0].id)
+            }.sorted {
+                let a = snap.sites[$0].headroom, b = snap.sites[$1].headroom
+                return a < b || (a == b && snap.sites[$0].id < snap.sites[$1].id)
+            }
+        }
+        let tightest = Set(tightOf.values.compactMap { $0.first.map { snap.sites[$0].id } })
+        let movesBySite = Dictionary(grouping: tightest.isEmpty ? [] : Capacity.moves(snap, floor: rules.minHeadroom, sites: tightest), by: \.site)
+        for r in snap.regions where !deadRegions.contains(r.id) {
+            let tight = tightOf[r.id] ?? []
             let regionTight = r.headroom.isFinite && r.headroom < rules.minHeadroom
             guard regionTight || !tight.isEmpty else { continue }
+            let worstID = tight.first.map { snap.sites[$0].id } ?? ""
             let place: String, short: String, goTo: HistoryEntity, worst: Double
             if regionTight {
                 place = regionLabel(r.id) + " · region-wide"; short = "\(r.id) · region-wide"
                 goTo = .region(r.id); worst = r.headroom
             } else if tight.count == 1 {
-                place = "\(siteLabel(tight[0])) (\(r.id))"; short = "\(tight[0].id) (\(r.id))"
-                goTo = .site(tight[0].id); worst = tight[0].headroom
+                place = "\(siteLabel(tight[0])) (\(r.id))"; short = "\(worstID) (\(r.id))"
+                goTo = .site(worstID); worst = snap.sites[tight[0]].headroom
             } else {
                 place = "\(regionLabel(r.id)) · \(tight.count) sites"; short = "\(r.id) · \(tight.count) sites"
-                goTo = .region(r.id); worst = tight[0].headroom
+                goTo = .region(r.id); worst = snap.sites[tight[0]].headroom
             }
-            let at = regionTight || tight.count == 1 ? "" : " at \(tight[0].id)"
+            let at = regionTight || tight.count == 1 ? "" : " at \(worstID)"
             // The worst site's heaviest class that could move, and where.
-            let moves = tight.isEmpty ? [] : Capacity.moves(snap, floor: rules.minHeadroom, sites: [tight[0].id])
-            let action = moves.max { $0.rps < $1.rps }.map { m in
+            let action = (movesBySite[worstID] ?? []).max { $0.rps < $1.rps }.map { m in
                 "move \(m.workload.id) (\(Formatting.rate(m.rps)) req/s) from \(m.site) to \(m.to): +\(Formatting.msUnit(m.addedMs)), "
                     + "p99 ≈\(Formatting.msUnit(m.expectedP99Ms)), \(m.to) keeps \(Formatting.pct(m.toHeadroomAfter * 100))% headroom"
-            } ?? (tight.isEmpty ? nil : "no site nearby can take \(tight[0].id)'s classes within their tiers")
+            } ?? (tight.isEmpty ? nil : "no site nearby can take \(worstID)'s classes within their tiers")
             items.append(TriageItem(kind: .headroom, key: "headroom/\(r.id)", place: place, placeShort: short,
                                     howBad: "\(Formatting.pct(worst * 100))% headroom\(at) (floor \(Formatting.pct(rules.minHeadroom * 100))%)",
                                     severity: -worst, since: nil, target: goTo, tone: worst < 0 ? .down : .degraded, action: action))
@@ -251,9 +287,9 @@ public enum Triage {
     }
 
     /// The reason most of the nodes share, with how many.
-    static func commonReason(_ nodes: [NodeStatus]) -> String {
+    static func commonReason(_ reasons: [String]) -> String {
         var counts: [String: Int] = [:]
-        for n in nodes { counts[n.reason.isEmpty ? "down" : n.reason, default: 0] += 1 }
+        for r in reasons { counts[r.isEmpty ? "down" : r, default: 0] += 1 }
         let top = counts.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
         return top.prefix(2).map { "\($0.value)× \($0.key)" }.joined(separator: ", ")
     }
