@@ -17,6 +17,9 @@ extension SnapshotDocument {
             ("edgetop_gpu_utilization_ratio", "Mean GPU utilisation, 0 to 1.", []),
             ("edgetop_gpu_temperature_max_celsius", "Hottest GPU temperature.", []),
             ("edgetop_data_age_seconds", "Oldest data age among the nodes.", []),
+            ("edgetop_class_within_tier_ratio", "Share of a workload class's requests in the window served within its tier (exact).", []),
+            ("edgetop_class_burn_rate", "Error-budget burn rate of a workload class over an SLO window: (1 - good share) / (1 - target).", []),
+            ("edgetop_class_window_requests", "Requests of a workload class in the window.", []),
         ]
         let esc = MetricsExporter.escape, num = MetricsExporter.number
         func add(_ family: Int, _ labels: String, _ v: Double) {
@@ -31,6 +34,17 @@ extension SnapshotDocument {
             add(6, labels, g.gpuUtilPct / 100)
             add(7, labels, g.gpuTempMaxC)
             add(8, labels, g.ageS)
+            classes(labels, g.classes)
+        }
+        func classes(_ labels: String, _ list: [ClassStatus]) {
+            for c in list {
+                let l = labels + ",class=\"\(c.workload.id)\""
+                add(9, l, c.withinTierFraction)
+                for (i, name) in SLOWindows.names.enumerated() {
+                    add(10, l + ",window=\"\(name)\"", c.burnRate(i, target: snapshot.classCatalog[c.workload].sloTarget))
+                }
+                add(11, l, Double(c.requests))
+            }
         }
         func latency(_ labels: String, _ l: LatencySummary) {
             add(1, labels, l.p50 / 1000)
@@ -54,6 +68,7 @@ extension SnapshotDocument {
                 add(6, labels, n.gpuUtilPct / 100)
                 add(7, labels, n.gpuTempMaxC)
                 add(8, labels, n.ageS)
+                classes(labels, n.classes)
             }
         }
         var out = ""
