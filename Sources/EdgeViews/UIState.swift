@@ -212,7 +212,7 @@ public struct UIState: Sendable {
             paused.toggle()
             if paused { mark = snapshot }  // "what changed" since the pause
         case .changes: showChanges = true; changesSelection = 0
-        case .triage: stack = [.triage]; filter = ""
+        case .triage: stack = [.triage]; filter = ""; showChanges = false
         case .mark: mark = snapshot
         case .chartSpan: chartSpan = chartSpan.next
         case .charts: showCharts.toggle()
@@ -220,7 +220,7 @@ public struct UIState: Sendable {
         case .seekBack: if replayControls { replayCommand = .seek(seconds: -60) }
         case .seekForward: if replayControls { replayCommand = .seek(seconds: 60) }
         case .allSites:
-            if level == .allSites { back() } else { stack = [.fleet, .allSites]; filter = "" }
+            if level == .allSites { back() } else { stack = (stack.first == .triage ? [.triage] : []) + [.fleet, .allSites]; filter = "" }
         case .faster:
             refreshSeconds = UIState.refreshSteps.last(where: { $0 < refreshSeconds }) ?? UIState.refreshSteps[0]
         case .slower:

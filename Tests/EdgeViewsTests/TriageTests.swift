@@ -118,6 +118,10 @@ struct TriageTests {
         #expect(s.level == .fleet, "t on triage shows the fleet")
         s = s.handle(.enter).handle(.char("t"))
         #expect(s.stack == [.triage], "t anywhere returns to triage")
+        s = s.handle(.char("a"))
+        #expect(s.stack == [.triage, .fleet, .allSites], "a from triage lists all sites; back leads home")
+        s = s.handle(.char("d")).handle(.char("t"))
+        #expect(s.stack == [.triage] && !s.showChanges, "t closes what changed")
     }
 
     @Test("the simulator's regional incident is a fast-burn item, for the classes it hurts, within one refresh")
