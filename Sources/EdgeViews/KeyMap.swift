@@ -11,7 +11,7 @@ public enum Key: Hashable, Sendable {
 /// What a key does.
 public enum Action: String, Sendable, CaseIterable {
     case up, down, pageUp, pageDown, top, bottom, drill, back, allSites, filter, sortNext, sortReverse
-    case triage, pause, faster, slower, changes, mark, chartSpan, charts, stepForward, seekBack, seekForward, help, quit
+    case triage, map, pause, faster, slower, changes, mark, chartSpan, charts, stepForward, seekBack, seekForward, help, quit
 
     /// One line of help per action.
     public var help: String {
@@ -29,6 +29,7 @@ public enum Action: String, Sendable, CaseIterable {
         case .sortNext: "next sort column"
         case .sortReverse: "reverse the sort"
         case .triage: "triage: what needs attention (again: the fleet)"
+        case .map: "world map: Enter zooms to a region, then opens a site"
         case .pause: "pause / resume (data frozen)"
         case .faster: "refresh faster"
         case .slower: "refresh slower"

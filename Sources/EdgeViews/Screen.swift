@@ -18,7 +18,9 @@ public enum Screen {
         context(&g, state, y: 2)
         state.wantedHistory = []
         let bottom = height - 2
-        if state.showChanges {
+        if state.showMap {
+            mapView(&g, &state, top: 3, bottom: bottom)
+        } else if state.showChanges {
             changesView(&g, &state, top: 3, bottom: bottom)
         } else if state.level == .triage {
             triageView(&g, &state, top: 3, bottom: bottom)

@@ -124,6 +124,11 @@ public struct UIState: Sendable {
     public var changesSelection = 0
     /// What "what changed" compares with: set by `m`, by pausing, or the first snapshot.
     public var mark: FleetSnapshot?
+    /// The map is open (`M`); zoomed into this region when set; the cursor's index in
+    /// `mapItems()`.
+    public var showMap = false
+    public var mapRegion: String?
+    public var mapSelection = 0
     /// A replay command for the session to carry out (replay only); cleared when taken.
     public var replayCommand: ReplayCommand?
     /// Whether the data is a replay the keys can step and seek.
@@ -190,6 +195,7 @@ public struct UIState: Sendable {
         if showHelp { showHelp = false; return }  // any key closes help, `?` too (a toggle)
         if editingFilter != nil { editFilter(key); return }
         guard let action = keyMap.action(for: key) else { return }
+        if showMap && handleMap(action) { return }
         if showChanges && handleChanges(action) { return }
         if level == .triage && handleTriage(action) { return }
         switch action {
@@ -212,7 +218,8 @@ public struct UIState: Sendable {
             paused.toggle()
             if paused { mark = snapshot }  // "what changed" since the pause
         case .changes: showChanges = true; changesSelection = 0
-        case .triage: stack = [.triage]; filter = ""; showChanges = false
+        case .triage: stack = [.triage]; filter = ""; showChanges = false; showMap = false
+        case .map: showMap = true; showChanges = false; mapRegion = nil; mapSelection = 0
         case .mark: mark = snapshot
         case .chartSpan: chartSpan = chartSpan.next
         case .charts: showCharts.toggle()
@@ -244,6 +251,41 @@ public struct UIState: Sendable {
             guard changesSelection < items.count, let snapshot else { return true }
             showChanges = false
             jump(to: items[changesSelection].target, in: snapshot)
+        default: return false
+        }
+        return true
+    }
+
+    /// Keys on the map: move between regions (or a zoomed region's sites), Enter zooms in or
+    /// opens the site, `+`/`-` zoom, Esc zooms out then closes. False for keys that act as usual.
+    private mutating func handleMap(_ action: Action) -> Bool {
+        let count = mapItems().count
+        func select(_ i: Int) { mapSelection = min(max(0, i), max(0, count - 1)) }
+        switch action {
+        case .up: select(mapSelection - 1)
+        case .down: select(mapSelection + 1)
+        case .pageUp: select(mapSelection - max(1, pageSize - 1))
+        case .pageDown: select(mapSelection + max(1, pageSize - 1))
+        case .top: select(0)
+        case .bottom: select(count - 1)
+        case .drill, .faster:
+            let items = mapItems()
+            guard mapSelection < items.count, let snapshot else { return true }
+            if mapRegion == nil {
+                mapRegion = items[mapSelection]
+                mapSelection = 0
+            } else if action == .drill {
+                showMap = false
+                jump(to: .site(items[mapSelection]), in: snapshot)
+            }
+        case .back, .slower:
+            if let r = mapRegion {
+                mapRegion = nil
+                mapSelection = mapItems().firstIndex(of: r) ?? 0
+            } else if action == .back {
+                showMap = false
+            }
+        case .map: showMap = false
         default: return false
         }
         return true

@@ -8,7 +8,7 @@ extension RowKind: ExpressibleByArgument {}
 extension SortKey: ExpressibleByArgument {}
 extension HistorySpan: ExpressibleByArgument {}
 
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case table, json, csv, prometheus }
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case table, json, csv, prometheus, map }
 
 /// `edgetop snapshot`: collect, print one view, exit. For scripts and CI.
 struct Snapshot: ParsableCommand {
@@ -126,6 +126,7 @@ struct Snapshot: ParsableCommand {
         case .json: output = doc.json()
         case .csv: output = doc.csv()
         case .prometheus: output = doc.prometheus()
+        case .map: output = Screen.mapText(snap, width: max(20, width ?? Terminal.columns() ?? 80), ascii: !Terminal.localeIsUTF8())
         }
         FileHandle.standardOutput.write(Data(output.utf8))
         let failures = parsedChecks.compactMap { $0.failure(in: snap, scope: scope) }

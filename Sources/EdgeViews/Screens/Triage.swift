@@ -123,13 +123,8 @@ public enum Triage {
         // Burn: per region and class, with the region's burning sites collapsed into it.
         let catalog = snap.classCatalog
         let kinds: [(TriageItem.Kind, Double, Int, Int)] = [(.fastBurn, rules.fastBurn, 0, 2), (.slowBurn, rules.slowBurn, 1, 3)]
-        /// Burn over the short and long window, and the short window's misses, when both are over.
         func burning(_ c: ClassStatus, _ k: Int) -> (a: Double, b: Double, misses: Double)? {
-            let (_, threshold, short, long) = kinds[k]
-            guard c.windows[short].total >= rules.minRequests else { return nil }
-            let target = catalog[c.workload].sloTarget
-            let a = c.burnRate(short, target: target), b = c.burnRate(long, target: target)
-            return a > threshold && b > threshold ? (a, b, Double(c.windows[short].total - c.windows[short].good)) : nil
+            Self.burning(c, catalog: catalog, rules: rules, fast: k == 0)
         }
         for r in snap.regions where !deadRegions.contains(r.id) {
             let sites = (sitesOf[r.id] ?? []).filter { !deadSites.contains(snap.sites[$0].id) }
@@ -260,6 +255,22 @@ public enum Triage {
             if a.severity != b.severity { return a.severity > b.severity }
             return a.key < b.key
         }
+    }
+
+    /// A class's burn over the alert's short and long windows (fast: 5 m and 1 h over 14.4×;
+    /// slow: 30 m and 6 h over 6×) and the short window's misses, when both are over and the
+    /// short window holds enough requests to judge; else nil.
+    public static func burning(_ c: ClassStatus, catalog: ClassCatalog, rules: TriageRules = TriageRules(),
+                               fast: Bool) -> (a: Double, b: Double, misses: Double)? {
+        let (threshold, short, long) = fast ? (rules.fastBurn, 0, 2) : (rules.slowBurn, 1, 3)
+        guard c.windows[short].total >= rules.minRequests else { return nil }
+        let target = catalog[c.workload].sloTarget
+        let a = c.burnRate(short, target: target), b = c.burnRate(long, target: target)
+        return a > threshold && b > threshold ? (a, b, Double(c.windows[short].total - c.windows[short].good)) : nil
+    }
+
+    public static func isBurning(_ c: ClassStatus, catalog: ClassCatalog, rules: TriageRules = TriageRules(), fast: Bool) -> Bool {
+        burning(c, catalog: catalog, rules: rules, fast: fast) != nil
     }
 
     /// The fleet's budget per class when nothing burns: what the empty triage says.

@@ -50,27 +50,13 @@ public struct Chart {
                 g.fill("*", x: px + c, y: y + plotH - level, count: 1, style: CellStyle(tone(v)))
             }
         } else {
-            // Braille: bit of dot (column c in 0…1, row r in 0…3 from the top).
-            let bits: [[UInt32]] = [[0x01, 0x02, 0x04, 0x40], [0x08, 0x10, 0x20, 0x80]]
-            var cells = [UInt32](repeating: 0, count: plotW * plotH)
-            var cellTone = [Tone?](repeating: nil, count: plotW * plotH)
+            var canvas = BrailleCanvas(width: plotW, height: plotH)
             for (d, v) in columns.enumerated() where v.isFinite {
                 let level = top > 0 ? Int((min(1, max(0, v / top)) * Double(dotsY - 1)).rounded()) : 0
-                let cx = d / 2
                 // Fill from the value down to the axis, so the area reads at a glance.
-                for dot in 0...level {
-                    let fromTop = dotsY - 1 - dot
-                    let cy = fromTop / 4
-                    cells[cy * plotW + cx] |= bits[d % 2][fromTop % 4]
-                    if cellTone[cy * plotW + cx] == nil || dot == level { cellTone[cy * plotW + cx] = tone(v) }
-                }
+                for dot in 0...level { canvas.set(d, dotsY - 1 - dot, tone: tone(v)) }
             }
-            for cy in 0..<plotH {
-                for cx in 0..<plotW where cells[cy * plotW + cx] != 0 {
-                    g.fill(Unicode.Scalar(0x2800 + cells[cy * plotW + cx])!, x: px + cx, y: y + 1 + cy, count: 1,
-                           style: CellStyle(cellTone[cy * plotW + cx] ?? .accent))
-                }
-            }
+            canvas.draw(into: &g, x: px, y: y + 1, tone: .accent)
         }
         // Time axis: the span's start, its middle and now.
         let left = "-" + Self.duration(spanSeconds), mid = "-" + Self.duration(spanSeconds / 2), right = "now"
