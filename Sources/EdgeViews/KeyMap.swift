@@ -29,7 +29,7 @@ public enum Action: String, Sendable, CaseIterable {
         case .sortNext: "next sort column"
         case .sortReverse: "reverse the sort"
         case .triage: "triage: what needs attention (again: the fleet)"
-        case .map: "world map: Enter zooms to a region, then opens a site"
+        case .map: "world map: Enter zooms in, then opens a site"
         case .pause: "pause / resume (data frozen)"
         case .faster: "refresh faster"
         case .slower: "refresh slower"

@@ -33,10 +33,25 @@ extension Screen {
         g.fill(bl, x: x0, y: y0 + height - 1, count: 1, style: box); g.fill(br, x: x0 + inner + 1, y: y0 + height - 1, count: 1, style: box)
         g.put(" edgetop keys ", x: x0 + 2, y: y0, style: box)
         var y = y0 + 1
-        for (keys, text) in lines where y < y0 + height - legend.count - 2 {
-            g.put(TextWidth.pad(keys, keyWidth), x: x0 + 2, y: y, style: CellStyle(.accent, bold: true))
-            g.put(text, x: x0 + 3 + keyWidth, y: y, maxWidth: inner - keyWidth - 3)
-            y += 1
+        let rows = height - legend.count - 3
+        if lines.count <= rows {
+            for (keys, text) in lines {
+                g.put(TextWidth.pad(keys, keyWidth), x: x0 + 2, y: y, style: CellStyle(.accent, bold: true))
+                g.put(text, x: x0 + 3 + keyWidth, y: y, maxWidth: inner - keyWidth - 3)
+                y += 1
+            }
+        } else {
+            // Too many for one column (80x24): two, each action with its first key only.
+            let short = Action.allCases.map { (state.keyMap.names[$0]?.first ?? "", $0.help) }
+            let perColumn = (short.count + 1) / 2, colWidth = (inner - 2) / 2
+            let kw = max(5, short.map { TextWidth.width($0.0) }.max() ?? 0)
+            for (i, (key, text)) in short.enumerated() {
+                let cx = x0 + 2 + (i / perColumn) * (colWidth + 1), cy = y0 + 1 + i % perColumn
+                guard cy < y0 + height - legend.count - 2 else { continue }
+                g.put(TextWidth.pad(key, kw), x: cx, y: cy, style: CellStyle(.accent, bold: true))
+                g.put(text, x: cx + kw + 1, y: cy, maxWidth: colWidth - kw - 1)
+            }
+            y = y0 + 1 + min(perColumn, rows)
         }
         y += 1
         for l in legend where y < y0 + height - 1 {
