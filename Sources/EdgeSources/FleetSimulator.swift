@@ -50,8 +50,20 @@ public final class FleetSimulator {
 
     /// Registers every node of `topology` with `collector` and starts the clock at `start`
     /// (seconds since the epoch).
-    /// Region ids by the collector's region index.
+    /// Region ids by the collector's region index; site ids and regions by the simulator's site index.
     private var regionIDs: [String] = []
+    private var siteIDs: [String] = []
+    private var siteRegion: [Int32] = []
+
+    /// The sites whose users the routing incident sends across an ocean at `t`, and the round
+    /// trip it adds (tests and demos).
+    public func incidentSites(at t: Double) -> (sites: [String], extraMs: Double) {
+        guard t >= incident.start && t < incident.end else { return ([], 0) }
+        let hit = siteIDs.indices.filter {
+            siteRegion[$0] == incident.region && Double(siteHash[$0] % 1000) < incident.siteShare * 1000
+        }
+        return (hit.map { siteIDs[$0] }, incident.extraMs)
+    }
 
     /// The region the routing incident hits at `t`, if one is under way (tests and demos).
     public func incidentRegion(at t: Double) -> String? {
@@ -75,6 +87,8 @@ public final class FleetSimulator {
             if let s = siteIndex[p.siteID] { site = s } else {
                 site = siteIndex.count; siteIndex[p.siteID] = site
                 siteHash.append(rng.next())
+                siteIDs.append(p.siteID)
+                siteRegion.append(ref.region)
             }
             regionCount = max(regionCount, Int(ref.region) + 1)
             if regionIDs.count < regionCount { regionIDs += Array(repeating: "", count: regionCount - regionIDs.count) }

@@ -239,13 +239,8 @@ public struct UIState: Sendable {
     /// Returns false for keys that act as usual (quit, help, pause…).
     private mutating func handleChanges(_ action: Action) -> Bool {
         let items = changes()
+        if let i = moved(action, from: changesSelection, count: items.count) { changesSelection = i; return true }
         switch action {
-        case .up: changesSelection = max(0, changesSelection - 1)
-        case .down: changesSelection = min(max(0, items.count - 1), changesSelection + 1)
-        case .pageUp: changesSelection = max(0, changesSelection - max(1, pageSize - 1))
-        case .pageDown: changesSelection = min(max(0, items.count - 1), changesSelection + max(1, pageSize - 1))
-        case .top: changesSelection = 0
-        case .bottom: changesSelection = max(0, items.count - 1)
         case .back, .changes: showChanges = false
         case .drill:
             guard changesSelection < items.count, let snapshot else { return true }
@@ -256,18 +251,28 @@ public struct UIState: Sendable {
         return true
     }
 
+    /// Where a movement key takes a cursor at `current` in a list of `count` (nil: not a
+    /// movement key). Lists other than tables (triage, what changed, the map) share it.
+    private func moved(_ action: Action, from current: Int, count: Int) -> Int? {
+        let page = max(1, pageSize - 1)
+        let target: Int
+        switch action {
+        case .up: target = current - 1
+        case .down: target = current + 1
+        case .pageUp: target = current - page
+        case .pageDown: target = current + page
+        case .top: target = 0
+        case .bottom: target = count - 1
+        default: return nil
+        }
+        return min(max(0, target), max(0, count - 1))
+    }
+
     /// Keys on the map: move between regions (or a zoomed region's sites), Enter zooms in or
     /// opens the site, `+`/`-` zoom, Esc zooms out then closes. False for keys that act as usual.
     private mutating func handleMap(_ action: Action) -> Bool {
-        let count = mapItems().count
-        func select(_ i: Int) { mapSelection = min(max(0, i), max(0, count - 1)) }
+        if let i = moved(action, from: mapSelection, count: mapItems().count) { mapSelection = i; return true }
         switch action {
-        case .up: select(mapSelection - 1)
-        case .down: select(mapSelection + 1)
-        case .pageUp: select(mapSelection - max(1, pageSize - 1))
-        case .pageDown: select(mapSelection + max(1, pageSize - 1))
-        case .top: select(0)
-        case .bottom: select(count - 1)
         case .drill, .faster:
             let items = mapItems()
             guard mapSelection < items.count, let snapshot else { return true }
@@ -301,14 +306,8 @@ public struct UIState: Sendable {
             selectedIndex[.triage] = i
             selectedID[.triage] = items[i].key
         }
-        let current = triageSelection(in: items) ?? 0
+        if let i = moved(action, from: triageSelection(in: items) ?? 0, count: items.count) { select(i); return true }
         switch action {
-        case .up: select(current - 1)
-        case .down: select(current + 1)
-        case .pageUp: select(current - max(1, pageSize - 1))
-        case .pageDown: select(current + max(1, pageSize - 1))
-        case .top: select(0)
-        case .bottom: select(items.count - 1)
         case .triage: stack = [.triage, .fleet]
         case .back: break  // the landing screen: nothing above it
         case .drill:

@@ -11,7 +11,7 @@ struct Edgetop: ParsableCommand {
         `edgetop snapshot` prints the same views once, for scripts and CI.
         """,
         version: "0.1.0",
-        subcommands: [Top.self, Snapshot.self, Serve.self, Bench.self, FakeFleet.self, MemoryProbe.self],
+        subcommands: [Top.self, Snapshot.self, Route.self, Serve.self, Bench.self, FakeFleet.self, MemoryProbe.self],
         defaultSubcommand: Top.self
     )
 }

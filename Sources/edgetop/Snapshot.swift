@@ -70,45 +70,9 @@ struct Snapshot: ParsableCommand {
         _ = try source.fleetConfig()  // an invalid file stops here: FILE:LINE: reason, exit 2
         let parsedChecks: [SnapshotCheck]
         do { parsedChecks = try checks.map(SnapshotCheck.init) } catch { throw UserError(description: "\(error)") }
-        let collector = Collector(config: source.collectorConfig())
-        let recorder = try source.startRecording(collector, start: source.start ?? Date().timeIntervalSince1970 - duration)
-        let time: Double
-        var sourceStats: [SourceStats] = []
-        var queried: FleetSnapshot?
-        var historyProvider: (any HistoryProvider)?
-        if let q = try source.querySource() {
-            let now = Date().timeIntervalSince1970
-            let (snap, problems) = SourceOptions.blockingSnapshot(q, at: now)
-            // A partial answer still prints: what is missing is said on stderr.
-            for p in problems { FileHandle.standardError.write(Data("edgetop: \(p)\n".utf8)) }
-            if snap.nodes.isEmpty && !problems.isEmpty {
-                throw UserError(description: "\(q.client.base.absoluteString): \(problems[0])")
-            }
-            queried = snap
-            historyProvider = q
-            sourceStats = [q.sourceStats()]
-            time = now
-        } else if let path = source.replay {
-            time = try source.runReplay(into: collector, path: path)
-        } else if source.hasLiveSources {
-            // Live sources: collect for --duration seconds of wall time.
-            let live = try LiveSources(options: source, collector: collector)
-            try live.start()
-            Thread.sleep(forTimeInterval: duration)
-            live.stop()
-            collector.drain()
-            sourceStats = live.stats
-            time = Date().timeIntervalSince1970
-        } else {
-            let end = source.start.map { $0 + duration } ?? Date().timeIntervalSince1970
-            let sim = try source.simulator(into: collector, start: end - duration)
-            sim.advance(to: end)
-            collector.drain()
-            time = end
-        }
-        collector.drain()
-        if let problem = recorder?.close() { throw UserError(description: problem) }
-        let snap = queried ?? collector.snapshot(at: time)
+        let collected = try source.collectOnce(duration: duration)
+        let snap = collected.snapshot, collector = collected.collector
+        let sourceStats = collected.sourceStats, historyProvider = collected.historyProvider
         let scope = Scope(region: region, site: site, node: node)
         try checkScopeExists(snap, scope)
         var doc = SnapshotDocument(snapshot: snap, kind: view, scope: scope, sort: sort, reversed: reverse,
@@ -167,5 +131,59 @@ enum Terminal {
         let value = env["LC_ALL"].flatMap { $0.isEmpty ? nil : $0 } ?? env["LC_CTYPE"].flatMap { $0.isEmpty ? nil : $0 } ?? env["LANG"] ?? ""
         let v = value.lowercased()
         return v.contains("utf-8") || v.contains("utf8")
+    }
+}
+
+/// One snapshot from whatever the source options name: a query backend, a replay, live sources
+/// for `duration` seconds of wall time, or the simulator for `duration` seconds of fleet time.
+struct Collected {
+    var snapshot: FleetSnapshot
+    var collector: Collector
+    var sourceStats: [SourceStats]
+    var historyProvider: (any HistoryProvider)?
+}
+
+extension SourceOptions {
+    func collectOnce(duration: Double) throws -> Collected {
+        let collector = Collector(config: collectorConfig())
+        let recorder = try startRecording(collector, start: start ?? Date().timeIntervalSince1970 - duration)
+        let time: Double
+        var sourceStats: [SourceStats] = []
+        var queried: FleetSnapshot?
+        var historyProvider: (any HistoryProvider)?
+        if let q = try querySource() {
+            let now = Date().timeIntervalSince1970
+            let (snap, problems) = SourceOptions.blockingSnapshot(q, at: now)
+            // A partial answer still prints: what is missing is said on stderr.
+            for p in problems { FileHandle.standardError.write(Data("edgetop: \(p)\n".utf8)) }
+            if snap.nodes.isEmpty && !problems.isEmpty {
+                throw UserError(description: "\(q.client.base.absoluteString): \(problems[0])")
+            }
+            queried = snap
+            historyProvider = q
+            sourceStats = [q.sourceStats()]
+            time = now
+        } else if let path = replay {
+            time = try runReplay(into: collector, path: path)
+        } else if hasLiveSources {
+            // Live sources: collect for --duration seconds of wall time.
+            let live = try LiveSources(options: self, collector: collector)
+            try live.start()
+            Thread.sleep(forTimeInterval: duration)
+            live.stop()
+            collector.drain()
+            sourceStats = live.stats
+            time = Date().timeIntervalSince1970
+        } else {
+            let end = start.map { $0 + duration } ?? Date().timeIntervalSince1970
+            let sim = try simulator(into: collector, start: end - duration)
+            sim.advance(to: end)
+            collector.drain()
+            time = end
+        }
+        collector.drain()
+        if let problem = recorder?.close() { throw UserError(description: problem) }
+        return Collected(snapshot: queried ?? collector.snapshot(at: time), collector: collector,
+                         sourceStats: sourceStats, historyProvider: historyProvider)
     }
 }

@@ -114,6 +114,15 @@ enum ViewBench {
         t = DispatchTime.now()
         for _ in 0..<triageRounds { _ = FleetTables.table(snap, kind: .sites).rows.count }
         let sitesMs = elapsed(since: t) * 1000 / Double(triageRounds)
+        // The world map at 160x45 with every site.
+        var mapState = UIState(snapshot: snap).handle(.char("M"))
+        _ = Screen.render(&mapState, width: 160, height: 45)
+        t = DispatchTime.now()
+        for i in 0..<rounds {
+            mapState = mapState.handle(i % 2 == 0 ? .down : .up)
+            grid = Screen.render(&mapState, width: 160, height: 45)
+        }
+        line("map of 4,400 sites at 160x45 (ms/frame)", elapsed(since: t) * 1000 / Double(rounds), nil, unit: "ms", goal: "≤2 ms")
         line("triage list of the default fleet (\(items) items) vs sorting its 4,400 sites (ms)", triageMs, sitesMs, unit: "ms",
              goal: "≤10 ms a refresh")
 

@@ -34,6 +34,31 @@ struct SnapshotCommandTests {
         #expect(p50 > 10 && p50 < 200 && p99 > p50 && p99 < 2_000)
     }
 
+    @Test("snapshot --format map: the world at the width asked, lines that fit, the legend with counts")
+    func mapText() throws {
+        let r = spawn(bin, ["snapshot", "--format", "map", "--width", "100"] + pinned)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count > 15 && lines.allSatisfy { $0.count <= 100 })
+        #expect(lines.last?.contains("ok") == true && lines.last?.contains("down") == true)
+        #expect(r.stdout.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) }, "Braille land")
+    }
+
+    @Test("route: a city ranks sites as JSON; an unknown place is one line and exit 2")
+    func route() throws {
+        let r = spawn(bin, ["route", "--from", "lagos", "--format", "json", "--class", "video_inspection"] + pinned)
+        #expect(r.status == 0, "\(r.stderr)")
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect((o["from"] as? [String: Any])?["name"] as? String == "Lagos")
+        let candidates = try #require(o["candidates"] as? [[String: Any]])
+        #expect(candidates.count == 10)
+        let totals = candidates.compactMap { $0["total_p99_ms"] as? Double }
+        #expect(totals == totals.sorted(), "best first")
+        let bad = spawn(bin, ["route", "--from", "Atlantis"] + pinned)
+        #expect(bad.status == 2)
+        #expect(bad.stderr.split(separator: "\n").count == 1 && bad.stderr.contains("did you mean"), "\(bad.stderr)")
+    }
+
     @Test("the same seed and start print the same numbers")
     func reproducible() {
         let a = spawn(bin, ["snapshot", "--format", "csv", "--view", "sites"] + pinned)
