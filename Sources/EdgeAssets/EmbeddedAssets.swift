@@ -31,6 +31,7 @@ back        esc backspace left h
 allSites    a
 triage      t
 map         M
+route       r
 filter      /
 sortNext    s
 sortReverse S

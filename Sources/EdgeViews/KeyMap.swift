@@ -11,7 +11,7 @@ public enum Key: Hashable, Sendable {
 /// What a key does.
 public enum Action: String, Sendable, CaseIterable {
     case up, down, pageUp, pageDown, top, bottom, drill, back, allSites, filter, sortNext, sortReverse
-    case triage, map, pause, faster, slower, changes, mark, chartSpan, charts, stepForward, seekBack, seekForward, help, quit
+    case triage, map, route, pause, faster, slower, changes, mark, chartSpan, charts, stepForward, seekBack, seekForward, help, quit
 
     /// One line of help per action.
     public var help: String {
@@ -30,6 +30,7 @@ public enum Action: String, Sendable, CaseIterable {
         case .sortReverse: "reverse the sort"
         case .triage: "triage: what needs attention (again: the fleet)"
         case .map: "world map: Enter zooms in, then opens a site"
+        case .route: "routing advisor for the selected site's users"
         case .pause: "pause / resume (data frozen)"
         case .faster: "refresh faster"
         case .slower: "refresh slower"

@@ -39,6 +39,7 @@ public enum Screen {
             table(&g, &state, top: 3, bottom: bottom)
         }
         statusBar(&g, state, y: height - 1)
+        if let site = state.routeSite { routeOverlay(&g, state, site: site) }
         if state.showHelp { help(&g, state) }
         return g
     }

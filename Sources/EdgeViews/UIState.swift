@@ -126,6 +126,8 @@ public struct UIState: Sendable {
     public var mark: FleetSnapshot?
     /// The map is open (`M`); zoomed into this region when set; the cursor's index in
     /// `mapItems()`.
+    /// The routing advisor shown over the screen for this site (`r`); any key closes it.
+    public var routeSite: String?
     public var showMap = false
     public var mapRegion: String?
     public var mapSelection = 0
@@ -193,6 +195,7 @@ public struct UIState: Sendable {
     private mutating func apply(_ key: Key) {
         if key == .resize { return }
         if showHelp { showHelp = false; return }  // any key closes help, `?` too (a toggle)
+        if routeSite != nil { routeSite = nil; return }  // and the routing advisor
         if editingFilter != nil { editFilter(key); return }
         guard let action = keyMap.action(for: key) else { return }
         if showMap && handleMap(action) { return }
@@ -220,6 +223,7 @@ public struct UIState: Sendable {
         case .changes: showChanges = true; changesSelection = 0
         case .triage: stack = [.triage]; filter = ""; showChanges = false; showMap = false
         case .map: showMap = true; showChanges = false; mapRegion = nil; mapSelection = 0
+        case .route: routeSite = siteForRoute()
         case .mark: mark = snapshot
         case .chartSpan: chartSpan = chartSpan.next
         case .charts: showCharts.toggle()

@@ -56,6 +56,23 @@ struct RouteTests {
         #expect((json["failover"] as? [String: Any])?["if_down"] as? String == "ber1")
     }
 
+    @Test("r in a region advises for the selected site's users, over the screen; any key closes it")
+    func overlay() throws {
+        var s = goldenState([.enter])
+        let rows = try #require(s.table()?.rows)
+        let site = rows[try #require(s.selection(in: rows))].id
+        s = s.handle(.char("r"))
+        #expect(s.routeSite == site)
+        try expectGolden("route-overlay-160x45", s, width: 160, height: 45)
+        var narrow = s
+        let text = Screen.render(&narrow, width: 80, height: 24).text
+        #expect(text.contains("route: users at") && text.contains("TOTAL"))
+        let level = s.level
+        s = s.handle(.char("x"))
+        #expect(s.routeSite == nil && s.level == level, "closing the advisor does not move the view")
+        #expect(goldenState().handle(.char("r")).routeSite == nil, "the fleet has no site selected")
+    }
+
     @Test("in the simulator's regional incident, a city at an affected site sees the cross-ocean detour and is routed around it")
     func incident() throws {
         let c = Collector()
