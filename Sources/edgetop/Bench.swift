@@ -18,12 +18,12 @@ struct Bench: ParsableCommand {
     @Flag(help: "Fewer iterations (a smoke run, figures less stable).")
     var quick = false
 
-    @Option(help: "Run one group only: memory, histogram, merge, ingest, view, sources, replay, history.")
+    @Option(help: "Run one group only: memory, histogram, merge, ingest, view, sources, replay, history, scale.")
     var only: String?
 
     func validate() throws {
-        if let only, !["memory", "histogram", "merge", "ingest", "view", "sources", "replay", "history"].contains(only) {
-            throw ValidationError("--only takes memory, histogram, merge, ingest, view, sources, replay or history")
+        if let only, !["memory", "histogram", "merge", "ingest", "view", "sources", "replay", "history", "scale"].contains(only) {
+            throw ValidationError("--only takes memory, histogram, merge, ingest, view, sources, replay, history or scale")
         }
     }
 
@@ -43,6 +43,7 @@ struct Bench: ParsableCommand {
         if wanted("sources") { try SourcesBench.run(quick: quick) }
         if wanted("replay") { try ReplayBench.run(quick: quick) }
         if wanted("history") { try HistoryBench.run(quick: quick) }
+        if wanted("scale") { try ScaleBench.run(quick: quick) }
     }
 
     // MARK: figures
@@ -75,10 +76,10 @@ struct Bench: ParsableCommand {
     }
 
     /// Runs `edgetop memory-probe` in a fresh process; its RSS and peak RSS in bytes.
-    static func probe(_ mode: String, seconds: Int, history: String = "on") -> (rss: Double, peak: Double)? {
+    static func probe(_ mode: String, seconds: Int, history: String = "on", scale: Double = 1) -> (rss: Double, peak: Double)? {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        p.arguments = ["memory-probe", "--mode", mode, "--seconds", "\(seconds)", "--history", history]
+        p.arguments = ["memory-probe", "--mode", mode, "--seconds", "\(seconds)", "--history", history, "--scale", "\(scale)"]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice

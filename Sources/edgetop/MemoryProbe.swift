@@ -14,6 +14,7 @@ struct MemoryProbe: ParsableCommand {
 
     @Option(help: "view or snapshot") var mode = "view"
     @Option(help: "Wall-clock seconds the view runs after its window is full.") var seconds: Double = 20
+    @Option(help: "Nodes per site, times the default fleet's.") var scale: Double = 1
     @Option(help: "History: on (standard depth; rings fill as time passes), off, full (full depth), or filled (standard, every slot written as after 24 h).") var history = "on"
 
     func run() throws {
@@ -25,7 +26,7 @@ struct MemoryProbe: ParsableCommand {
         let verbose = ProcessInfo.processInfo.environment["EDGETOP_PROBE_VERBOSE"] != nil
         func stage(_ name: String) { if verbose { print("  \(name): rss \(Memory.residentBytes() / 1_000_000) MB") } }
         stage("start")
-        let topology = try Topology.embedded()
+        let topology = scale > 1 ? try Topology.embedded().scaled(by: scale) : try Topology.embedded()
         stage("topology")
         let sim = FleetSimulator(topology: topology, collector: collector, start: now - window)
         stage("registered")

@@ -42,6 +42,9 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "Simulate only these regions (comma-separated ids, e.g. OC,WNAM): a smaller fleet.")
     var simRegions: String?
 
+    @Option(help: "Simulate about N times the nodes on every site (4.57: 44,000 nodes); --rate stays the fleet's total.")
+    var simScale: Double = 1
+
     @Option(name: .customLong("scrape"), help: ArgumentHelp(
         "Scrape a Prometheus/OpenMetrics endpoint (dcgm-exporter, vLLM, Triton, TGI, node_exporter). Repeatable.",
         valueName: "URL[,region=R,site=S,node=N,interval=S,timeout=S,tier=MS]"))
@@ -102,6 +105,7 @@ struct SourceOptions: ParsableArguments {
             throw ValidationError("--interval must be between 0 and 3600 seconds")
         }
         if replay != nil && hasLiveSources { throw ValidationError("--replay cannot be combined with live sources") }
+        guard simScale.isFinite, (1...20).contains(simScale) else { throw ValidationError("--sim-scale must be between 1 and 20") }
         if HistoryConfig(depth: historyDepth) == nil { throw ValidationError("--history-depth must be standard, full or off") }
         guard speed.isFinite, speed >= 0, speed <= 10_000 else { throw ValidationError("--speed must be between 0 and 10000") }
         if speed > 0 && replay == nil { throw ValidationError("--speed is for --replay") }
@@ -197,7 +201,7 @@ struct SourceOptions: ParsableArguments {
             }
             t.sites = t.sites.filter { wanted.contains($0.region) }
         }
-        return t
+        return simScale > 1 ? t.scaled(by: simScale) : t
     }
 
     /// The simulated fleet of these options (topology, seed, rate), its clock at `start`.

@@ -44,6 +44,15 @@ struct SnapshotCommandTests {
         #expect(r.stdout.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) }, "Braille land")
     }
 
+    @Test("--sim-scale puts more nodes on the same sites")
+    func simScale() throws {
+        let r = spawn(bin, ["snapshot", "--format", "json", "--view", "fleet", "--sim-scale", "2", "--duration", "2", "--rate", "5000"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let fleet = try #require(o["fleet"] as? [String: Any])
+        #expect(fleet["nodes"] as? Int == 19_250, "9,625 × 2")
+    }
+
     @Test("route: a city ranks sites as JSON; an unknown place is one line and exit 2")
     func route() throws {
         let r = spawn(bin, ["route", "--from", "lagos", "--format", "json", "--class", "video_inspection"] + pinned)
@@ -90,7 +99,7 @@ struct SnapshotCommandTests {
     @Test("usage errors exit 2 with one line", arguments: [
         ["snapshot", "--bogus"], ["snapshot", "--format", "xml"], ["snapshot", "--view", "planets"],
         ["snapshot", "--check", "p99"], ["snapshot", "--limit", "0"], ["snapshot", "--region", "MARS", "--duration", "1"],
-        ["snapshot", "--replay", "/nonexistent/file.jsonl"], ["snapshot", "--window", "-5"],
+        ["snapshot", "--replay", "/nonexistent/file.jsonl"], ["snapshot", "--window", "-5"], ["snapshot", "--sim-scale", "0.5"],
     ])
     func usageErrors(args: [String]) {
         let r = spawn(bin, args)
