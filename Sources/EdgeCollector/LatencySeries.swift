@@ -47,7 +47,7 @@ final class LatencySeries {
     /// Whether steps and minutes are recorded (history on).
     let keepsSteps: Bool
 
-    /// Sub-windows per minute (the SLO ring's minute is `sub / subsPerMinute`).
+    /// Seconds a sub-window spans (the SLO ring's minute of sub-window `w` is `⌊w·s / 60⌋`).
     private let subSeconds: Double
 
     init(source: SourceID, workload: WorkloadClass = .unclassified, goodBoundMs: Double = .infinity, ringSize: Int,

@@ -93,7 +93,7 @@ final class NodeState {
     @inline(never)
     func otherSeries(for source: SourceID, _ workload: WorkloadClass) -> LatencySeries {
         for s in series where s.source == source && s.workload == workload { return s }
-        let bound = classes.catalog[workload].tierMs ?? (workload == .unclassified ? placement.tierMs : .infinity)
+        let bound = classes.catalog[workload].goodBoundMs(nodeTierMs: placement.tierMs)
         let s = LatencySeries(source: source, workload: workload, goodBoundMs: bound, ringSize: ringSize,
                               subWindowSeconds: classes.subWindowSeconds, keepsSteps: keepsSteps)
         series.append(s)

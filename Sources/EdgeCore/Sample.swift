@@ -70,6 +70,10 @@ public enum Metric: UInt8, Sendable, CaseIterable {
     }
 
     /// Whether the metric belongs to one GPU of the node.
+    /// Request metrics (latency, exact or bucket-bounded, and errors): their samples carry a
+    /// workload class where per-GPU ones carry a GPU index.
+    public var carriesClass: Bool { self == .latencyMs || self == .latencyBucketMs || self == .errors }
+
     public var isPerGPU: Bool {
         switch self {
         case .gpuUtil, .gpuTempC, .gpuMemUsedMiB, .gpuMemTotalMiB, .gpuPowerW, .xid, .throttleReasons: true
@@ -115,7 +119,7 @@ public struct Sample: Sendable {
     /// The workload class of a latency or error sample (`unclassified` for other metrics).
     @inline(__always)
     public var workload: WorkloadClass {
-        get { metric.isPerGPU ? .unclassified : WorkloadClass(rawValue: gpu) ?? .unclassified }
-        set { if !metric.isPerGPU { gpu = newValue.rawValue } }
+        get { metric.carriesClass ? WorkloadClass(rawValue: gpu) ?? .unclassified : .unclassified }
+        set { if metric.carriesClass { gpu = newValue.rawValue } }
     }
 }

@@ -36,7 +36,7 @@ public enum WorkloadClass: UInt8, Sendable, CaseIterable, Comparable {
     /// The class of `id`; unknown ids are `unclassified` (never an error: a new class in a
     /// client's tags must not drop its requests).
     public init(id: some StringProtocol) {
-        self = WorkloadClass.allCases.first { $0.id == id } ?? .unclassified
+        self = WorkloadClass(exactly: id) ?? .unclassified
     }
 
     /// The class of an id given as UTF-8 bytes (the replay scanner's path: no string made).
@@ -84,11 +84,10 @@ public struct ClassSpec: Sendable, Equatable {
         self.rpsPerGPU = rpsPerGPU; self.resident = resident
     }
 
-    /// Whether a request of `ms` meets the class's tier (`nodeTierMs` stands in for
-    /// unclassified requests).
-    @inline(__always)
-    public func isGood(_ ms: Double, nodeTierMs: Double) -> Bool {
-        ms <= (tierMs ?? (workload == .unclassified ? nodeTierMs : .infinity))
+    /// The latency at or under which a request is good: the class's tier; the node's for
+    /// unclassified requests; none (+inf, only failures miss) for a class without a tier.
+    public func goodBoundMs(nodeTierMs: Double) -> Double {
+        tierMs ?? (workload == .unclassified ? nodeTierMs : .infinity)
     }
 }
 

@@ -9,8 +9,9 @@ import Foundation
 /// `metric` is one of `latency_ms`, `gpu_util` (0–100), `gpu_temp_c`, `gpu_mem_used_mib`,
 /// `gpu_mem_total_mib`, `gpu_power_w`, `xid`, `throttle_reasons` (these need `"gpu": index`),
 /// `up` (0 or 1), `errors`. Latency and error lines may carry `"class"`, a workload class id
-/// (`code_completion`, …; an unknown id counts as `unclassified`). Unknown regions, sites and nodes are created. A bad line is
-/// reported with its number and reason, counted and skipped; good lines around it are kept.
+/// (`code_completion`, …; an unknown id counts as `unclassified`). Unknown regions, sites and
+/// nodes are created. A bad line is reported with its number and reason, counted and skipped;
+/// good lines around it are kept.
 public struct ReplaySource {
     /// A line that was skipped, and why.
     public struct LineError: Sendable, CustomStringConvertible, Equatable {
@@ -235,7 +236,7 @@ public struct ReplaySource {
             refs[key] = ref
         }
         var sample = Sample(node: ref, time: t, metric: metric, value: value, gpu: gpu, weight: w, source: source)
-        if let workload, metric == .latencyMs || metric == .errors { sample.workload = workload }
+        if let workload { sample.workload = workload }  // request metrics only (`Metric.carriesClass`)
         return .success(sample)
     }
 

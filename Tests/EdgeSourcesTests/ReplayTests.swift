@@ -82,6 +82,29 @@ struct ReplayTests {
         #expect(node.latency.count == 11, "every request counts once in the node's latency")
     }
 
+    @Test("a recording keeps the class of every latency kind: exact, bucket-bounded and errors")
+    func recordedClasses() throws {
+        let path = temporaryFile("")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let t0 = 1_764_230_400.0
+        let c = Collector(config: CollectorConfig(intervalSeconds: 10))
+        let ref = c.register(placement("n1"))
+        let recorder = try Recorder(path: path, maxMB: nil, collector: c, start: t0)
+        recorder.record([
+            Sample(node: ref, time: t0 + 1, metric: .latencyMs, value: 40, workload: .videoInspection),
+            Sample(node: ref, time: t0 + 1, metric: .latencyBucketMs, value: 250, workload: .codeCompletion, weight: 3),
+            Sample(node: ref, time: t0 + 2, metric: .errors, value: 2, workload: .customerService),
+        ])
+        #expect(recorder.close() == nil)
+        let back = Collector(config: CollectorConfig(intervalSeconds: 10))
+        var source = ReplaySource(collector: back)
+        let outcome = try source.replay(path: path)
+        #expect(outcome.errorCount == 0)
+        let node = try #require(back.snapshot(at: t0 + 3).nodes.first)
+        let byClass = Dictionary(uniqueKeysWithValues: node.classes.map { ($0.workload, $0.requests) })
+        #expect(byClass == [.videoInspection: 1, .codeCompletion: 3, .customerService: 2], "\(byClass)")
+    }
+
     @Test("a file with no valid line yields no samples")
     func nothingValid() throws {
         let path = temporaryFile("{}\nnope\n")

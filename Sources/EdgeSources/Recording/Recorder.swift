@@ -96,7 +96,7 @@ public final class Recorder: @unchecked Sendable {
             buffer.append(contentsOf: "\",\"value\":".utf8)
             buffer.append(contentsOf: (s.value.isFinite ? Self.number(s.value) : "null").utf8)  // replay rejects it, as ingest did
             if s.metric.isPerGPU { buffer.append(contentsOf: ",\"gpu\":\(s.gpu)".utf8) }
-            if s.metric == .latencyMs || s.metric == .errors, s.workload != .unclassified {
+            if s.workload != .unclassified {
                 buffer.append(contentsOf: ",\"class\":\"".utf8)
                 buffer.append(contentsOf: s.workload.id.utf8)
                 buffer.append(0x22)

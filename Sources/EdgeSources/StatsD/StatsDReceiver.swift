@@ -163,7 +163,7 @@ public final class StatsDReceiver: @unchecked Sendable {
         if metric.isPerGPU {
             guard let g = m.tags["gpu"].flatMap({ UInt8($0) }), g < 64 else { return .ignored }
             gpu = g
-        } else if let c = m.tags["class"] ?? m.tags["workload"] {
+        } else if metric.carriesClass, let c = m.tags["class"] ?? m.tags["workload"] {
             gpu = collector.config.classes.workload(named: c).rawValue  // latency and errors: the byte holds the class
         }
         guard let ref = ref(for: m.tags) else { return .overCap }
