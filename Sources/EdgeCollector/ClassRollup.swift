@@ -19,25 +19,26 @@ struct ClassRollup: ~Copyable {
 
     /// Adds one node's (or group's) class figures, with the histogram they came from.
     mutating func add(_ c: WorkloadClass, histogram h: borrowing RollupHistogram, errors e: UInt64, good g: UInt64, windows w: SLOWindows) {
-        let i = Int(c.rawValue)
-        histograms.with(i) { $0.merge(h) }
-        errors[i] &+= e; good[i] &+= g; windows[i].add(w)
-        present[i] = true
+        histograms.with(Int(c.rawValue)) { $0.merge(h) }
+        tally(Int(c.rawValue), errors: e, good: g, windows: w)
     }
 
     mutating func add(_ c: WorkloadClass, histogram h: CompactHistogram, errors e: UInt64, good g: UInt64, windows w: SLOWindows) {
-        let i = Int(c.rawValue)
-        histograms.with(i) { $0.merge(h) }
-        errors[i] &+= e; good[i] &+= g; windows[i].add(w)
-        present[i] = true
+        histograms.with(Int(c.rawValue)) { $0.merge(h) }
+        tally(Int(c.rawValue), errors: e, good: g, windows: w)
     }
 
     mutating func add(_ o: borrowing ClassRollup) {
         for i in o.present.indices where o.present[i] {
             o.histograms.read(i) { h in histograms.with(i) { $0.merge(h) } }
-            errors[i] &+= o.errors[i]; good[i] &+= o.good[i]; windows[i].add(o.windows[i])
-            present[i] = true
+            tally(i, errors: o.errors[i], good: o.good[i], windows: o.windows[i])
         }
+    }
+
+    /// The counts beside a class's histogram (every `add` merges the histogram its own way).
+    private mutating func tally(_ i: Int, errors e: UInt64, good g: UInt64, windows w: SLOWindows) {
+        errors[i] &+= e; good[i] &+= g; windows[i].add(w)
+        present[i] = true
     }
 
     /// Merges every class's histogram into `h` (the group's own).

@@ -39,6 +39,9 @@ public struct HealthCounts: Sendable, Equatable {
 
     public var total: Int { healthy + degraded + down + stale }
 
+    /// Every node down or silent: the group serves nothing (triage's dead site or region).
+    public var isDark: Bool { total > 0 && healthy + degraded == 0 }
+
     /// The worst state present (HEALTHY when empty).
     public var worst: HealthState {
         if down > 0 { return .down }

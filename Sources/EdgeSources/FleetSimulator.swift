@@ -48,8 +48,6 @@ public final class FleetSimulator {
     /// Samples generated so far (for the bench and the status bar).
     public private(set) var generated: UInt64 = 0
 
-    /// Registers every node of `topology` with `collector` and starts the clock at `start`
-    /// (seconds since the epoch).
     /// Region ids by the collector's region index; site ids and regions by the simulator's site index.
     private var regionIDs: [String] = []
     private var siteIDs: [String] = []
@@ -71,6 +69,8 @@ public final class FleetSimulator {
         return regionIDs[Int(incident.region)]
     }
 
+    /// Registers every node of `topology` with `collector` and starts the clock at `start`
+    /// (seconds since the epoch).
     public init(topology: Topology, collector: Collector, config: SimulatorConfig = SimulatorConfig(), start: Double) {
         let classes = collector.config.classes
         self.config = config

@@ -103,9 +103,7 @@ public struct Topology: Sendable {
     public static func workload(site s: SiteRecord, node n: Int) -> WorkloadClass {
         let own = WorkloadClass(tierMs: s.tierMs)
         guard n > 0 else { return own }
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.id.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        h = (h ^ UInt64(n)) &* 0x100_0000_01b3
+        var h = (StableHash.fnv1a(s.id.utf8) ^ UInt64(n)) &* StableHash.prime
         h ^= h >> 29
         let u = Double(h % 10_000) / 10_000
         if u < 0.55 { return own }

@@ -50,6 +50,13 @@ public enum Capacity {
         return 2 * r * asin(min(1, sqrt(a)))
     }
 
+    /// The sites at `indices` (those with coordinates) with their distance from a place, nearest first.
+    static func byDistance(_ sites: [GroupStatus], _ indices: some Sequence<Int>, lat: Double, lon: Double) -> [(site: Int, km: Double)] {
+        indices.filter { sites[$0].latitude.isFinite && sites[$0].longitude.isFinite }
+            .map { ($0, distanceKm(lat, lon, sites[$0].latitude, sites[$0].longitude)) }
+            .sorted { $0.km < $1.km }
+    }
+
     /// Per country: sites, capacity, load and headroom; most loaded first.
     public static func countries(_ snap: FleetSnapshot, floor: Double = TriageRules().minHeadroom) -> [CountryCapacity] {
         var by: [String: CountryCapacity] = [:]
@@ -82,9 +89,7 @@ public enum Capacity {
             let total = s.classes.reduce(0) { $0 + Double($1.requests) }
             guard total > 0 else { continue }
             // Candidates by distance, once per tight site.
-            let near = roomy.filter { $0 != si }
-                .map { ($0, distanceKm(s.latitude, s.longitude, sites[$0].latitude, sites[$0].longitude)) }
-                .sorted { $0.1 < $1.1 }
+            let near = byDistance(sites, roomy.lazy.filter { $0 != si }, lat: s.latitude, lon: s.longitude)
             for c in s.classes where c.requests > 0 {
                 let spec = snap.classCatalog[c.workload]
                 let load = s.rps * Double(c.requests) / total

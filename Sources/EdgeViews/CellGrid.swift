@@ -68,6 +68,24 @@ public struct CellGrid: Sendable, Equatable {
         }
     }
 
+    /// Draws a box outline with its corners at (x, y) and (x + width − 1, y + height − 1), in
+    /// line-drawing characters or, with `ascii`, `-`, `|` and `+`; `clear` blanks its inside
+    /// first (an overlay).
+    public mutating func box(x: Int, y: Int, width w: Int, height h: Int, style: CellStyle, ascii: Bool, clear: Bool = false) {
+        guard w >= 2, h >= 2 else { return }
+        let (hz, vt, tl, tr, bl, br): (Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar) =
+            ascii ? ("-", "|", "+", "+", "+", "+") : ("─", "│", "┌", "┐", "└", "┘")
+        if clear { for row in y..<(y + h) { fill(x: x, y: row, count: w) } }
+        fill(hz, x: x + 1, y: y, count: w - 2, style: style)
+        fill(hz, x: x + 1, y: y + h - 1, count: w - 2, style: style)
+        for row in (y + 1)..<(y + h - 1) {
+            fill(vt, x: x, y: row, count: 1, style: style)
+            fill(vt, x: x + w - 1, y: row, count: 1, style: style)
+        }
+        fill(tl, x: x, y: y, count: 1, style: style); fill(tr, x: x + w - 1, y: y, count: 1, style: style)
+        fill(bl, x: x, y: y + h - 1, count: 1, style: style); fill(br, x: x + w - 1, y: y + h - 1, count: 1, style: style)
+    }
+
     /// Re-styles a run of cells, keeping their characters (selection highlight).
     public mutating func restyle(x: Int, y: Int, count: Int, _ change: (inout CellStyle) -> Void) {
         guard y >= 0, y < height else { return }

@@ -19,6 +19,12 @@ struct JSONWriter {
 
     mutating func number<I: BinaryInteger>(_ v: I) { out += String(v) }
 
+    /// A string, or `null` without one.
+    mutating func string(_ s: String?) { if let s { string(s) } else { out += "null" } }
+
+    /// A number, or `null` without one (or when not finite).
+    mutating func number(_ v: Double?) { number(v ?? .nan) }
+
     /// Writes `{"k":v,...}` where each closure writes one value.
     mutating func object(_ fields: [(String, (inout JSONWriter) -> Void)]) {
         out += "{"

@@ -97,16 +97,12 @@ public struct RouteAdvice: Sendable {
         let catalog = snap.classCatalog
         let tiered = WorkloadClass.allCases.filter { $0 != .unclassified && catalog[$0].tierMs != nil }
         // The nearest few hundred by distance, then by total: a site 10,000 km away never wins.
-        var near: [(Int, Double)] = []
-        for i in snap.sites.indices where snap.sites[i].latitude.isFinite {
-            near.append((i, Capacity.distanceKm(place.latitude, place.longitude, snap.sites[i].latitude, snap.sites[i].longitude)))
-        }
-        near.sort { $0.1 < $1.1 }
+        let near = Capacity.byDistance(snap.sites, snap.sites.indices, lat: place.latitude, lon: place.longitude)
         var out: [RouteCandidate] = []
         for (i, km) in near.prefix(nearest) {
             let s = snap.sites[i]
             let h = s.health
-            guard h.total > 0, h.healthy + h.degraded > 0 else { continue }  // a dead site serves nothing
+            guard h.total > 0, !h.isDark else { continue }  // a dead site serves nothing
             if s.headroom.isFinite && s.headroom <= 0 { continue }           // nor one already over capacity
             // Asked for a class, only sites that serve it count (a site without the model cannot).
             let service: Double
@@ -150,7 +146,7 @@ extension RouteAdvice {
         w.object([
             ("from", { [from] w in w.object([("name", { $0.string(from.name) }), ("country", { $0.string(from.country) }),
                                              ("lat", { $0.number(from.latitude) }), ("lon", { $0.number(from.longitude) })]) }),
-            ("class", { [workload] w in if let workload { w.string(workload.id) } else { w.raw("null") } }),
+            ("class", { [workload] w in w.string(workload?.id) }),
             ("candidates", { [candidates] w in w.array(candidates) { candidate(&$0, $1) } }),
             ("failover", { [failover] w in
                 guard let f = failover else { w.raw("null"); return }

@@ -211,11 +211,17 @@ public enum Screen {
                 g.restyle(x: 0, y: y, count: g.width) { $0.reverse = true; $0.bold = true }
             }
         }
-        // Scroll position, like a pager: rows a–b of n.
-        if model.rows.count > visible && visible > 0 {
-            let pos = "\(first + 1)–\(min(model.rows.count, first + visible)) of \(model.rows.count)"
-            g.put(pos, x: g.width - TextWidth.width(pos) - 1, y: bottom, style: CellStyle(.dim))
-        }
+        scrollPosition(&g, first: first, visible: visible, count: model.rows.count, y: bottom)
+    }
+
+    /// Where a long list is, like a pager: "a–b of n" at the right of row `y`, when the list
+    /// has more rows than the `visible` shown from `first`. Returns the cells it took (0: none).
+    @discardableResult
+    static func scrollPosition(_ g: inout CellGrid, first: Int, visible: Int, count: Int, y: Int) -> Int {
+        guard count > visible && visible > 0 else { return 0 }
+        let pos = "\(first + 1)–\(min(count, first + visible)) of \(count)"
+        g.put(pos, x: g.width - TextWidth.width(pos) - 1, y: y, style: CellStyle(.dim))
+        return TextWidth.width(pos) + 1
     }
 
     static func statusBar(_ g: inout CellGrid, _ state: UIState, y: Int) {

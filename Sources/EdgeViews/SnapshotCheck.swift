@@ -87,7 +87,7 @@ public struct SnapshotCheck: Sendable, Equatable {
         guard field.hasSuffix(")"), let open = field.firstIndex(of: "(") else { throw fail("expected NAME(CLASS[,WINDOW])") }
         let name = field[..<open]
         let args = field[field.index(after: open)..<field.index(before: field.endIndex)].split(separator: ",", omittingEmptySubsequences: false)
-        guard let first = args.first, let workload = WorkloadClass(exactly: first) ?? (first == "unclassified" ? .unclassified : nil) else {
+        guard let first = args.first, let workload = WorkloadClass(exactly: first) else {
             throw fail("unknown class \"\(args.first ?? "")\" (one of \(WorkloadClass.allCases.map(\.id).joined(separator: ", ")))")
         }
         func window(_ w: Substring) throws(ParseError) -> Int {
@@ -105,25 +105,40 @@ public struct SnapshotCheck: Sendable, Equatable {
         }
     }
 
-    /// The value the check reads, in its base unit (ms for latency, seconds for age).
-    public func value(in snap: FleetSnapshot, scope: Scope) -> Double? {
-        if let figure = classFigure {
-            let classes: [ClassStatus]
+    /// What a scope names: a node, or a site, a region or the fleet.
+    private enum Entity {
+        case node(NodeStatus), group(GroupStatus)
+
+        var classes: [ClassStatus] {
+            switch self {
+            case .node(let n): n.classes
+            case .group(let g): g.classes
+            }
+        }
+
+        /// The entity of `scope` in `snap`; nil when it is not there.
+        init?(_ snap: FleetSnapshot, _ scope: Scope) {
             if let id = scope.node {
                 guard let n = snap.nodes.first(where: { $0.id == id }) else { return nil }
-                classes = n.classes
+                self = .node(n)
             } else if let id = scope.site {
                 guard let g = snap.sites.first(where: { $0.id == id }) else { return nil }
-                classes = g.classes
+                self = .group(g)
             } else if let id = scope.region {
                 guard let g = snap.regions.first(where: { $0.id == id }) else { return nil }
-                classes = g.classes
+                self = .group(g)
             } else {
-                classes = snap.fleet.classes
+                self = .group(snap.fleet)
             }
-            let workload = figure.workload
-            guard let c = classes.first(where: { $0.workload == workload }) else { return .nan }
-            let target = snap.classCatalog[workload].sloTarget
+        }
+    }
+
+    /// The value the check reads, in its base unit (ms for latency, seconds for age).
+    public func value(in snap: FleetSnapshot, scope: Scope) -> Double? {
+        guard let entity = Entity(snap, scope) else { return nil }
+        if let figure = classFigure {
+            guard let c = entity.classes.first(where: { $0.workload == figure.workload }) else { return .nan }
+            let target = snap.classCatalog[figure.workload].sloTarget
             switch figure {
             case .burn(_, let i): return c.burnRate(i, target: target)
             case .slo(_, nil): return c.withinTierFraction
@@ -131,17 +146,13 @@ public struct SnapshotCheck: Sendable, Equatable {
             case .budget: return c.budgetRemaining(target: target)
             }
         }
-        if let id = scope.node {
-            guard let n = snap.nodes.first(where: { $0.id == id }) else { return nil }
+        switch entity {
+        case .node(let n):
             var h = HealthCounts(); h.add(n.health)
             return read(latency: n.latency, health: h, util: n.gpuUtilPct, temp: n.gpuTempMaxC, rps: n.rps, age: n.ageS, errors: n.errorRatio)
+        case .group(let g):
+            return read(latency: g.latency, health: g.health, util: g.gpuUtilPct, temp: g.gpuTempMaxC, rps: g.rps, age: g.ageS, errors: g.errorRatio)
         }
-        let g: GroupStatus?
-        if let id = scope.site { g = snap.sites.first { $0.id == id } }
-        else if let id = scope.region { g = snap.regions.first { $0.id == id } }
-        else { g = snap.fleet }
-        guard let g else { return nil }
-        return read(latency: g.latency, health: g.health, util: g.gpuUtilPct, temp: g.gpuTempMaxC, rps: g.rps, age: g.ageS, errors: g.errorRatio)
     }
 
     private func read(latency l: LatencySummary, health h: HealthCounts, util: Double, temp: Double, rps: Double,

@@ -76,7 +76,7 @@ public struct SnapshotDocument {
                     ("reads", { $0.number(s.reads) }), ("failures", { $0.number(s.failures) }),
                     ("samples", { $0.number(s.samples) }), ("invalid", { $0.number(s.invalid) }),
                     ("dropped", { $0.number(s.dropped) }), ("ignored", { $0.number(s.ignored) }),
-                    ("last_error", { w in if let e = s.lastError { w.string(e) } else { w.raw("null") } }),
+                    ("last_error", { $0.string(s.lastError) }),
                 ])
             } }),
             ("fleet", { Self.group(&$0, snapshot.fleet, tiers: tierCounts(snapshot.fleet), history: historyOf(.fleet), catalog: snapshot.classCatalog) }),
@@ -120,7 +120,7 @@ public struct SnapshotDocument {
             }
         } else {
             fields.append(("state", { w in w.array(h.steps) { w, s in
-                if let state = s.worst { w.string(state.label) } else { w.raw("null") }
+                w.string(s.worst?.label)
             } }))
         }
         w.object(fields)
@@ -198,7 +198,7 @@ public struct SnapshotDocument {
             let spec = catalog[c.workload]
             return (c.workload.id, { (w: inout JSONWriter) in
                 w.object([
-                    ("tier_ms", { w in if let t = spec.tierMs { w.number(t) } else { w.raw("null") } }),
+                    ("tier_ms", { $0.number(spec.tierMs) }),
                     ("slo_target", { $0.number(spec.sloTarget) }),
                     ("count", { $0.number(Double(c.requests)) }),
                     ("errors", { $0.number(Double(c.errors)) }),
@@ -388,12 +388,12 @@ public struct SnapshotDocument {
             guard case .triage(let item, _) = r.source else { w.raw("null"); return }
             w.object([
                 ("kind", { $0.string(item.kind.id) }),
-                ("class", { w in if let c = item.workload { w.string(c.id) } else { w.raw("null") } }),
+                ("class", { $0.string(item.workload?.id) }),
                 ("place", { $0.string(item.place) }), ("how_bad", { $0.string(item.howBad) }),
                 ("severity", { $0.number(item.severity) }),
-                ("since", { w in if let t = item.since { w.number(t) } else { w.raw("null") } }),
+                ("since", { $0.number(item.since) }),
                 ("target", { $0.string(Self.target(item.target)) }),
-                ("action", { w in if let a = item.action { w.string(a) } else { w.raw("null") } }),
+                ("action", { $0.string(item.action) }),
             ])
         }
     }

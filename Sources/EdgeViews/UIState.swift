@@ -124,10 +124,10 @@ public struct UIState: Sendable {
     public var changesSelection = 0
     /// What "what changed" compares with: set by `m`, by pausing, or the first snapshot.
     public var mark: FleetSnapshot?
-    /// The map is open (`M`); zoomed into this region when set; the cursor's index in
-    /// `mapItems()`.
     /// The routing advisor shown over the screen for this site (`r`); any key closes it.
     public var routeSite: String?
+    /// The map is open (`M`); zoomed into this region when set; the cursor's index in
+    /// `mapItems()`.
     public var showMap = false
     public var mapRegion: String?
     public var mapSelection = 0
@@ -167,6 +167,10 @@ public struct UIState: Sendable {
     }
 
     public var level: Level { stack.last ?? .fleet }
+
+    /// The fleet with what is below it: triage when the session landed there, so going back
+    /// from the fleet returns to it.
+    private var home: [Level] { stack.first == .triage ? [.triage, .fleet] : [.fleet] }
 
     /// The current level's table, filtered and sorted as the operator asked.
     public func table() -> TableModel? {
@@ -231,7 +235,7 @@ public struct UIState: Sendable {
         case .seekBack: if replayControls { replayCommand = .seek(seconds: -60) }
         case .seekForward: if replayControls { replayCommand = .seek(seconds: 60) }
         case .allSites:
-            if level == .allSites { back() } else { stack = (stack.first == .triage ? [.triage] : []) + [.fleet, .allSites]; filter = "" }
+            if level == .allSites { back() } else { stack = home + [.allSites]; filter = "" }
         case .faster:
             refreshSeconds = UIState.refreshSteps.last(where: { $0 < refreshSeconds }) ?? UIState.refreshSteps[0]
         case .slower:
@@ -312,17 +316,17 @@ public struct UIState: Sendable {
         }
         if let i = moved(action, from: triageSelection(in: items) ?? 0, count: items.count) { select(i); return true }
         switch action {
-        case .triage: stack = [.triage, .fleet]
+        case .triage: stack = home
         case .back: break  // the landing screen: nothing above it
         case .drill:
             guard let snapshot, let i = triageSelection(in: items) else {
-                stack = [.triage, .fleet]  // nothing to triage: Enter shows the fleet
+                stack = home  // nothing to triage: Enter shows the fleet
                 return true
             }
             select(i)
             jump(to: items[i].target, in: snapshot)
         case .filter, .sortNext, .sortReverse, .allSites:
-            stack = [.triage, .fleet]  // table keys act on the fleet's tables
+            stack = home  // table keys act on the fleet's tables
             return false
         default: return false
         }
@@ -339,17 +343,16 @@ public struct UIState: Sendable {
     mutating func jump(to target: HistoryEntity, in snap: FleetSnapshot) {
         filter = ""
         // Back from where it lands walks up to the fleet, then to triage when it came from there.
-        let root: [Level] = stack.first == .triage ? [.triage, .fleet] : [.fleet]
         switch target {
-        case .fleet: stack = root
-        case .region(let r): stack = root + [.region(r)]; selectedID[.fleet] = r
+        case .fleet: stack = home
+        case .region(let r): stack = home + [.region(r)]; selectedID[.fleet] = r
         case .site(let s):
             let region = snap.sites.first { $0.id == s }?.region ?? ""
-            stack = root + [.region(region), .site(s)]
+            stack = home + [.region(region), .site(s)]
             selectedID[.fleet] = region; selectedID[.region(region)] = s
         case .node(let n):
             guard let node = snap.nodes.first(where: { $0.id == n }) else { return }
-            stack = root + [.region(node.region), .site(node.site), .node(n)]
+            stack = home + [.region(node.region), .site(node.site), .node(n)]
             selectedID[.fleet] = node.region; selectedID[.region(node.region)] = node.site; selectedID[.site(node.site)] = n
         }
     }

@@ -131,8 +131,9 @@ public struct OTLPDecoder {
                 guard !counts.contains(where: { $0 == nil }), counts.count == bounds.count + 1 || counts.isEmpty else {
                     reject("bucketCounts and explicitBounds disagree"); continue
                 }
-                let key = seriesKey(placement, name, p)
-                let workload = workload(p, resource: placement).rawValue
+                let attrs = Self.attributes(p["attributes"])
+                let key = seriesKey(placement, name, attrs)
+                let workload = workload(attrs, resource: placement).rawValue
                 for (i, c) in counts.enumerated() {
                     let bound = i < bounds.count ? bounds[i] : (bounds.last ?? 0)
                     let delta = self.delta(key + "#\(i)", c!, cumulative: cumulative)
@@ -153,8 +154,9 @@ public struct OTLPDecoder {
                 guard let scale = (p["scale"] as? NSNumber)?.intValue, (-10...20).contains(scale) else { reject("bad scale"); continue }
                 let base = pow(2, pow(2, -Double(scale)))
                 let metric: Metric = scale >= 6 ? .latencyMs : .latencyBucketMs
-                let key = seriesKey(placement, name, p)
-                let workload = workload(p, resource: placement).rawValue
+                let attrs = Self.attributes(p["attributes"])
+                let key = seriesKey(placement, name, attrs)
+                let workload = workload(attrs, resource: placement).rawValue
                 let zero = delta(key + "#z", Self.uint(p["zeroCount"]) ?? 0, cumulative: cumulative)
                 if zero >= 1 {
                     out.samples.append((placement, MappedSample(node: placement.node, metric: metric, value: 0, gpu: workload,
@@ -199,29 +201,30 @@ public struct OTLPDecoder {
                 }
                 gpu = g
             } else {
-                gpu = workload(p, resource: placement).rawValue  // errors: the byte holds the class
+                gpu = workload(attrs, resource: placement).rawValue  // errors: the byte holds the class
             }
             if metric == .gpuUtil && (unit == "1" || v <= 1 && name.hasPrefix("hw.")) { v *= 100 }
             if metric == .gpuMemUsedMiB || metric == .gpuMemTotalMiB, unit == "By" { v /= 1_048_576 }
             if metric == .errors {
-                v = delta(seriesKey(placement, name, p), v, cumulative: cumulative)
+                v = delta(seriesKey(placement, name, attrs), v, cumulative: cumulative)
                 if v < 1 { continue }
             }
             out.samples.append((placement, MappedSample(node: placement.node, metric: metric, value: v, gpu: gpu)))
         }
     }
 
-    /// A point's workload class: its `edgetop.class` attribute, else its resource's, else its
-    /// `gen_ai.operation.name` through the config's aliases.
-    func workload(_ p: [String: Any], resource: Placement) -> WorkloadClass {
-        let a = Self.attributes(p["attributes"])
+    /// A point's workload class: its `edgetop.class` attribute (in `a`, its attributes), else its
+    /// resource's, else its `gen_ai.operation.name` through the config's aliases.
+    func workload(_ a: [String: String], resource: Placement) -> WorkloadClass {
         if let c = a["edgetop.class"] { return classes.workload(named: c) }
         if resource.workload != .unclassified { return resource.workload }
         return a["gen_ai.operation.name"].map { classes.workload(named: $0) } ?? .unclassified
     }
 
-    func seriesKey(_ placement: Placement, _ name: String, _ p: [String: Any]) -> String {
-        let attrs = Self.attributes(p["attributes"]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+    /// A point's series across exports: node, metric name and attributes (`attrs`, the point's
+    /// attributes as `attributes(_:)` reads them, parsed once per point).
+    func seriesKey(_ placement: Placement, _ name: String, _ attrs: [String: String]) -> String {
+        let attrs = attrs.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         return "\(placement.node)|\(name)|\(attrs)"
     }
 

@@ -58,9 +58,7 @@ public final class Scraper: @unchecked Sendable {
     /// Where in its interval a target is scraped: a stable hash of its URL (FNV-1a), as
     /// Prometheus spreads targets, so 1,000 targets make a steady stream, not a burst.
     static func offset(of t: ScrapeTarget) -> Double {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in t.url.absoluteString.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return Double(h % 10_000) / 10_000 * t.interval
+        Double(StableHash.fnv1a(t.url.absoluteString.utf8) % 10_000) / 10_000 * t.interval
     }
 
     private func schedule(_ i: Int, at time: Double) {

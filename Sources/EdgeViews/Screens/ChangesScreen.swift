@@ -26,9 +26,6 @@ extension Screen {
             g.put(text, x: 9, y: y, style: CellStyle(item.tone, bold: item.tone == .down), maxWidth: g.width - 10)
             if i == selected { g.restyle(x: 0, y: y, count: g.width) { $0.reverse = true; $0.bold = true } }
         }
-        if items.count > visible && visible > 0 {
-            let pos = "\(first + 1)–\(min(items.count, first + visible)) of \(items.count)"
-            g.put(pos, x: g.width - TextWidth.width(pos) - 1, y: bottom, style: CellStyle(.dim))
-        }
+        scrollPosition(&g, first: first, visible: visible, count: items.count, y: bottom)
     }
 }

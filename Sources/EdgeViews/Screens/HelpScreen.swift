@@ -20,17 +20,7 @@ extension Screen {
         let height = min(g.height - 2, lines.count + legend.count + 4)
         let x0 = (g.width - inner - 2) / 2, y0 = max(1, (g.height - height) / 2)
         let box = CellStyle(.accent, bold: true)
-        let (h, v, tl, tr, bl, br): (Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar) =
-            state.ascii ? ("-", "|", "+", "+", "+", "+") : ("─", "│", "┌", "┐", "└", "┘")
-        for y in y0..<(y0 + height) { g.fill(x: x0, y: y, count: inner + 2) }
-        g.fill(h, x: x0 + 1, y: y0, count: inner, style: box)
-        g.fill(h, x: x0 + 1, y: y0 + height - 1, count: inner, style: box)
-        for y in (y0 + 1)..<(y0 + height - 1) {
-            g.fill(v, x: x0, y: y, count: 1, style: box)
-            g.fill(v, x: x0 + inner + 1, y: y, count: 1, style: box)
-        }
-        g.fill(tl, x: x0, y: y0, count: 1, style: box); g.fill(tr, x: x0 + inner + 1, y: y0, count: 1, style: box)
-        g.fill(bl, x: x0, y: y0 + height - 1, count: 1, style: box); g.fill(br, x: x0 + inner + 1, y: y0 + height - 1, count: 1, style: box)
+        g.box(x: x0, y: y0, width: inner + 2, height: height, style: box, ascii: state.ascii, clear: true)
         g.put(" edgetop keys ", x: x0 + 2, y: y0, style: box)
         var y = y0 + 1
         let rows = height - legend.count - 3

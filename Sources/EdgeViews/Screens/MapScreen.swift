@@ -28,22 +28,20 @@ extension Screen {
               style: CellStyle(.plain, bold: true, reverse: true), maxWidth: g.width)
         let mapTop = top + 1, mapHeight = max(1, bottom - 2 - mapTop + 1)
         let width = g.width - 2
-        let sites: [GroupStatus], viewport: MapViewport
+        let viewport: MapViewport
         var highlighted = Set<String>()
         var cursor: String?
         if let r = state.mapRegion {
-            sites = snap.sites
             let own = snap.sites.filter { $0.region == r }
             viewport = MapViewport.around(own.map { ($0.latitude, $0.longitude) }, width: width, height: mapHeight)
             highlighted = Set(own.map(\.id))
             cursor = sel.map { items[$0] }
         } else {
-            sites = snap.sites
             let w = MapViewport.world
             viewport = MapViewport(west: w.west, east: w.east, south: w.south, north: w.north, width: width, height: mapHeight)
             if let sel { highlighted = Set(snap.sites.filter { $0.region == items[sel] }.map(\.id)) }
         }
-        var map = WorldMap(viewport: viewport, sites: sites, catalog: snap.classCatalog)
+        var map = WorldMap(viewport: viewport, sites: snap.sites, catalog: snap.classCatalog)
         map.highlighted = highlighted
         map.cursor = cursor
         map.ascii = state.ascii
@@ -84,10 +82,6 @@ extension Screen {
             let count = snap.sites.filter { MapMark.of($0, catalog: snap.classCatalog) == m }.count
             x += g.put("\(m.glyph(ascii: ascii)) \(m.label) \(Formatting.count(count))   ", x: x, y: rows)
         }
-        return g.lines().map { line in
-            var l = line
-            while l.hasSuffix(" ") { l.removeLast() }
-            return l
-        }.joined(separator: "\n") + "\n"
+        return g.text
     }
 }

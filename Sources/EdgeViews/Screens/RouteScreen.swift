@@ -30,17 +30,7 @@ extension Screen {
         let advice = RouteAdvice.advise(snap, from: place, workload: busiest, limit: max(1, height - 6))
         let x0 = (g.width - width) / 2, y0 = max(1, (g.height - height) / 2)
         let box = CellStyle(.accent, bold: true)
-        let (h, v, tl, tr, bl, br): (Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar) =
-            state.ascii ? ("-", "|", "+", "+", "+", "+") : ("─", "│", "┌", "┐", "└", "┘")
-        for y in y0..<(y0 + height) { g.fill(x: x0, y: y, count: width) }
-        g.fill(h, x: x0 + 1, y: y0, count: width - 2, style: box)
-        g.fill(h, x: x0 + 1, y: y0 + height - 1, count: width - 2, style: box)
-        for y in (y0 + 1)..<(y0 + height - 1) {
-            g.fill(v, x: x0, y: y, count: 1, style: box)
-            g.fill(v, x: x0 + width - 1, y: y, count: 1, style: box)
-        }
-        g.fill(tl, x: x0, y: y0, count: 1, style: box); g.fill(tr, x: x0 + width - 1, y: y0, count: 1, style: box)
-        g.fill(bl, x: x0, y: y0 + height - 1, count: 1, style: box); g.fill(br, x: x0 + width - 1, y: y0 + height - 1, count: 1, style: box)
+        g.box(x: x0, y: y0, width: width, height: height, style: box, ascii: state.ascii, clear: true)
         g.put(" route: users at \(site.name) (\(site.id))\(busiest.map { ", \($0.id)" } ?? "") ", x: x0 + 2, y: y0, style: box, maxWidth: width - 4)
         let lines = advice.text(width: width - 4).split(separator: "\n", omittingEmptySubsequences: false).dropFirst(2)
         for (i, line) in lines.enumerated() where y0 + 1 + i < y0 + height - 2 {

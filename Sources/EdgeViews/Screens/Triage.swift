@@ -103,7 +103,7 @@ public enum Triage {
 
         // Silent clusters first, so their sites and nodes are not listed again below.
         var deadRegions = Set<String>(), deadSites = Set<String>()
-        for r in snap.regions where r.health.total > 0 && r.health.healthy + r.health.degraded == 0 {
+        for r in snap.regions where r.health.isDark {
             deadRegions.insert(r.id)
             let sites = sitesOf[r.id]?.count ?? 0
             items.append(TriageItem(kind: .regionDown, key: "region_down/\(r.id)", place: regionLabel(r.id),
@@ -112,7 +112,7 @@ public enum Triage {
         }
         for i in snap.sites.indices {
             let h = snap.sites[i].health, region = snap.sites[i].region, id = snap.sites[i].id
-            guard !deadRegions.contains(region), h.total > 0, h.healthy + h.degraded == 0 else { continue }
+            guard !deadRegions.contains(region), h.isDark else { continue }
             deadSites.insert(id)
             items.append(TriageItem(kind: .siteDown, key: "site_down/\(id)", place: "\(siteLabel(i)) (\(region))",
                                     placeShort: "\(id) (\(region))",
@@ -122,25 +122,27 @@ public enum Triage {
 
         // Burn: per region and class, with the region's burning sites collapsed into it.
         let catalog = snap.classCatalog
-        let kinds: [(TriageItem.Kind, Double, Int, Int)] = [(.fastBurn, rules.fastBurn, 0, 2), (.slowBurn, rules.slowBurn, 1, 3)]
-        func burning(_ c: ClassStatus, _ k: Int) -> (a: Double, b: Double, misses: Double)? {
-            Self.burning(c, catalog: catalog, rules: rules, fast: k == 0)
-        }
+        let alerts: [(kind: TriageItem.Kind, fast: Bool)] = [(.fastBurn, true), (.slowBurn, false)]
         for r in snap.regions where !deadRegions.contains(r.id) {
             let sites = (sitesOf[r.id] ?? []).filter { !deadSites.contains(snap.sites[$0].id) }
-            // Burning sites by (class, kind), in one pass over the region's sites.
+            // Burning sites by (class, alert), in one pass over the region's sites.
             var hot: [Int: [(site: Int, a: Double, b: Double, misses: Double)]] = [:]
             for i in sites {
                 for c in snap.sites[i].classes {
-                    for k in kinds.indices { if let x = burning(c, k) { hot[Int(c.workload.rawValue) * 2 + k, default: []].append((i, x.a, x.b, x.misses)) } }
+                    for k in alerts.indices {
+                        if let x = Self.burning(c, catalog: catalog, rules: rules, fast: alerts[k].fast) {
+                            hot[Int(c.workload.rawValue) * 2 + k, default: []].append((i, x.a, x.b, x.misses))
+                        }
+                    }
                 }
             }
+            var burningFast = Set<WorkloadClass>()  // a fast burn is not listed again as a slow one
             for workload in WorkloadClass.allCases {
                 let regionClass = r.classes.first { $0.workload == workload }
-                for k in kinds.indices {
-                    let (kind, _, shortWindow, longWindow) = kinds[k]
-                    if k == 1, items.contains(where: { $0.kind == .fastBurn && $0.key == "fast_burn/\(workload.id)/\(r.id)" }) { continue }
-                    let regionBurn = regionClass.flatMap { burning($0, k) }
+                for k in alerts.indices {
+                    let (kind, fast) = alerts[k]
+                    if !fast && burningFast.contains(workload) { continue }
+                    let regionBurn = regionClass.flatMap { Self.burning($0, catalog: catalog, rules: rules, fast: fast) }
                     let burningSites = (hot[Int(workload.rawValue) * 2 + k] ?? []).sorted {
                         min($0.a, $0.b) > min($1.a, $1.b) || (min($0.a, $0.b) == min($1.a, $1.b) && snap.sites[$0.site].id < snap.sites[$1.site].id)
                     }
@@ -163,10 +165,11 @@ public enum Triage {
                         short = ([r.id] + scope.map { $0.replacingOccurrences(of: " of ", with: "/") }).joined(separator: " · ")
                         goTo = .region(r.id)
                     }
-                    let names = [SLOWindows.names[shortWindow], SLOWindows.names[longWindow]]
+                    if fast { burningFast.insert(workload) }
+                    let windows = Self.alertWindows(fast: fast)
                     // Collapsed sites show the worst one's rates.
                     let worstOf = regionBurn == nil && burningSites.count > 1 ? "worst " : ""
-                    let howBad = "\(worstOf)\(names[0]) \(times(a)) \(names[1]) \(times(b))"
+                    let howBad = "\(worstOf)\(SLOWindows.names[windows.short]) \(times(a)) \(SLOWindows.names[windows.long]) \(times(b))"
                     items.append(TriageItem(kind: kind, key: "\(kind.id)/\(workload.id)/\(r.id)", workload: workload, place: place,
                                             placeShort: short, howBad: howBad, severity: misses, since: nil, target: goTo,
                                             tone: kind == .fastBurn ? .down : .degraded))
@@ -262,12 +265,17 @@ public enum Triage {
     /// short window holds enough requests to judge; else nil.
     public static func burning(_ c: ClassStatus, catalog: ClassCatalog, rules: TriageRules = TriageRules(),
                                fast: Bool) -> (a: Double, b: Double, misses: Double)? {
-        let (threshold, short, long) = fast ? (rules.fastBurn, 0, 2) : (rules.slowBurn, 1, 3)
+        let threshold = fast ? rules.fastBurn : rules.slowBurn
+        let (short, long) = alertWindows(fast: fast)
         guard c.windows[short].total >= rules.minRequests else { return nil }
         let target = catalog[c.workload].sloTarget
         let a = c.burnRate(short, target: target), b = c.burnRate(long, target: target)
         return a > threshold && b > threshold ? (a, b, Double(c.windows[short].total - c.windows[short].good)) : nil
     }
+
+    /// The short and long window of an alert, as indices of `SLOWindows.names`: fast 5 m and
+    /// 1 h, slow 30 m and 6 h.
+    static func alertWindows(fast: Bool) -> (short: Int, long: Int) { fast ? (0, 2) : (1, 3) }
 
     public static func isBurning(_ c: ClassStatus, catalog: ClassCatalog, rules: TriageRules = TriageRules(), fast: Bool) -> Bool {
         burning(c, catalog: catalog, rules: rules, fast: fast) != nil

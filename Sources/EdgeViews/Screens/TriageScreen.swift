@@ -58,12 +58,8 @@ extension Screen {
             g.put(TextWidth.pad(since, sinceW, right: true), x: sinceX, y: y, style: CellStyle(.dim))
             if i == selected { g.restyle(x: 0, y: y, count: g.width) { $0.reverse = true; $0.bold = true } }
         }
-        var posWidth = 0
-        if items.count > visible && visible > 0 {
-            let pos = "\(first + 1)–\(min(items.count, first + visible)) of \(items.count)"
-            posWidth = TextWidth.width(pos) + 2
-            g.put(pos, x: g.width - TextWidth.width(pos) - 1, y: listBottom, style: CellStyle(.dim))
-        }
+        let used = scrollPosition(&g, first: first, visible: visible, count: items.count, y: listBottom)
+        let posWidth = used > 0 ? used + 1 : 0
         // The selected item's suggested action, on the line under the list.
         if let action = selected.flatMap({ items[$0].action }), listBottom < bottom || items.count < visible {
             let text = (state.ascii ? "-> " : "→ ") + (state.ascii ? action.replacingOccurrences(of: "≈", with: "~") : action)

@@ -135,7 +135,7 @@ public enum MapMark: Int, Sendable, Comparable, CaseIterable {
     /// A site's mark: its worst health, raised to `burning` when a class burns fast there.
     public static func of(_ site: GroupStatus, catalog: ClassCatalog, rules: TriageRules = TriageRules()) -> MapMark {
         let h = site.health
-        if h.total > 0 && h.healthy + h.degraded == 0 { return h.down > 0 ? .down : .stale }
+        if h.isDark { return h.down > 0 ? .down : .stale }
         var mark: MapMark = h.down > 0 ? .down : .ok
         if mark < .burning, site.classes.contains(where: { Triage.isBurning($0, catalog: catalog, rules: rules, fast: true) }) { mark = .burning }
         if mark < .degraded && (h.degraded > 0 || site.classes.contains { Triage.isBurning($0, catalog: catalog, rules: rules, fast: false) }) {
@@ -213,16 +213,6 @@ public struct WorldMap {
         guard let x0 = cells.map(\.x).min(), let x1 = cells.map(\.x).max(), let y0 = cells.map(\.y).min(), let y1 = cells.map(\.y).max() else { return }
         let l = max(0, x0 - 1), r = min(viewport.width - 1, x1 + 1), t = max(0, y0 - 1), b = min(viewport.height - 1, y1 + 1)
         guard r > l, b > t else { return }
-        let style = CellStyle(.accent)
-        let (h, v, tl, tr, bl, br): (Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar, Unicode.Scalar) =
-            ascii ? ("-", "|", "+", "+", "+", "+") : ("─", "│", "┌", "┐", "└", "┘")
-        g.fill(h, x: x + l + 1, y: y + t, count: r - l - 1, style: style)
-        g.fill(h, x: x + l + 1, y: y + b, count: r - l - 1, style: style)
-        for row in (t + 1)..<b {
-            g.fill(v, x: x + l, y: y + row, count: 1, style: style)
-            g.fill(v, x: x + r, y: y + row, count: 1, style: style)
-        }
-        g.fill(tl, x: x + l, y: y + t, count: 1, style: style); g.fill(tr, x: x + r, y: y + t, count: 1, style: style)
-        g.fill(bl, x: x + l, y: y + b, count: 1, style: style); g.fill(br, x: x + r, y: y + b, count: 1, style: style)
+        g.box(x: x + l, y: y + t, width: r - l + 1, height: b - t + 1, style: CellStyle(.accent), ascii: ascii)
     }
 }
