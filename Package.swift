@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "edgetop", targets: ["edgetop"]),
+        .executable(name: "edgetop-fuzz", targets: ["edgetop-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -63,12 +64,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // One harness per parser, each with an invariant beyond "no crash" (docs/reliability.md).
+        .target(name: "EdgeFuzzing", dependencies: ["EdgeSources"], swiftSettings: strict),
+        // libFuzzer entry point (scripts/fuzz.sh), or a runner of saved inputs when built plainly.
+        .executableTarget(name: "edgetop-fuzz", dependencies: ["EdgeFuzzing"], swiftSettings: strict),
         // Builders and fakes shared by the test targets.
         .target(name: "EdgeTestSupport", dependencies: ["EdgeCore", "EdgeCollector"], path: "Tests/EdgeTestSupport", swiftSettings: strict),
         .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore", "EdgeTestSupport"], swiftSettings: strict),
         .testTarget(name: "EdgeCollectorTests", dependencies: ["EdgeCollector", "EdgeTestSupport"], swiftSettings: strict),
         .testTarget(name: "EdgeSourcesTests", dependencies: ["EdgeSources", "EdgeTestSupport"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "EdgeViewsTests", dependencies: ["EdgeViews", "EdgeSources", "EdgeTestSupport"], resources: [.copy("Golden")], swiftSettings: strict),
+        .testTarget(name: "EdgeFuzzingTests", dependencies: ["EdgeFuzzing"], resources: [.copy("Corpus")], swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["EdgeTestSupport", "EdgeSources"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -15,6 +15,8 @@ public final class Collector: @unchecked Sendable {
     private let lock = NSLock()
     private var shards: [RegionShard] = []
     private var shardByID: [String: Int32] = [:]
+    /// Nodes registered per shard: the next node's slot.
+    private var nodeSlots: [Int32] = []
     private var refByNode: [String: NodeRef] = [:]
     private var shardBySite: [String: Int32] = [:]
     /// The fleet's own history rings (nil with history off).
@@ -52,24 +54,29 @@ public final class Collector: @unchecked Sendable {
                 let known = sources
                 shard.queue.async { shard.sources = known }
                 shards.append(shard)
+                nodeSlots.append(0)
                 shardByID[p.regionID] = shardIndex
                 fleetHistory?.setRegions(shards.count)
             }
-            refs.append(NodeRef(region: shardIndex, slot: -1))
+            // Slots are handed out here, in the order the shard will add the nodes, so no
+            // registration waits for the region's queue: anything that reads the node runs on
+            // that queue after the `async` below (a replay registers 44k nodes one at a time).
+            let ref = NodeRef(region: shardIndex, slot: nodeSlots[Int(shardIndex)])
+            nodeSlots[Int(shardIndex)] += 1
+            refs.append(ref)
+            refByNode[p.nodeID] = ref
+            shardBySite[p.siteID] = shardIndex
             pending[shardIndex, default: []].append((i, p))
         }
         for (shardIndex, items) in pending {
             let shard = shards[Int(shardIndex)]
-            var seen: [String: Int32] = [:]
-            shard.queue.sync {
-                for (i, p) in items {
-                    if let slot = seen[p.nodeID] { refs[i].slot = slot; continue }
-                    let slot = shard.addNode(p)
-                    seen[p.nodeID] = slot
-                    refs[i].slot = slot
+            let expected = items.map { refs[$0.0].slot }
+            shard.queue.async {
+                for ((_, p), slot) in zip(items, expected) {
+                    let added = shard.addNode(p)
+                    precondition(added == slot, "node slots out of order")
                 }
             }
-            for (i, p) in items { refByNode[p.nodeID] = refs[i]; shardBySite[p.siteID] = shardIndex }
         }
         lock.unlock()
         return refs
@@ -104,6 +111,12 @@ public final class Collector: @unchecked Sendable {
 
     /// Registers one node.
     public func register(_ placement: NodePlacement) -> NodeRef { register([placement])[0] }
+
+    /// How many nodes are registered.
+    public var registeredNodeCount: Int {
+        lock.lock(); defer { lock.unlock() }
+        return refByNode.count
+    }
 
     /// The ref of a node already registered.
     public func ref(forNode id: String) -> NodeRef? {

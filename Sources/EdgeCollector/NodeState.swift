@@ -66,6 +66,14 @@ final class NodeState {
     /// Whether the node's latency was over its tier when last judged with enough samples (the
     /// verdict carried across steps too thin to judge).
     var slowVerdict = false
+    /// The history walk's shortcut for a node with nothing new: a sample arrived since its last
+    /// step (any sample: gauges and `up` move the state too); the totals and state of its last
+    /// quiet step, which later quiet steps repeat until `idleValidUntil` (the first time an age
+    /// rule could change them); and whether the latency verdict was judged since the last sample.
+    var touched = true
+    var idleTotals: StepTotals?
+    var idleValidUntil = -Double.infinity
+    var verdictFresh = false
 
     init(placement: NodePlacement, siteSlot: Int, ringSize: Int, windowSeconds: Double, staleAfterSeconds: Double,
          classes: ClassBounds = ClassBounds(.standard, subWindowSeconds: 10)) {
@@ -105,6 +113,7 @@ final class NodeState {
     /// the sample is invalid for this node.
     @inline(__always)
     func apply(_ s: Sample, sub: Int) -> Bool {
+        touched = true
         if s.metric.isPerGPU {
             let g = Int(s.gpu)
             guard g < NodeState.maxGPUs, s.value.isFinite else { return false }

@@ -57,6 +57,9 @@ public struct CollectorConfig: Sendable {
     public var history: HistoryConfig
     /// Workload classes: tiers, SLO targets, per-GPU capacity.
     public var classes: ClassCatalog = .standard
+    /// Tests only: judge every node at every history step, even a quiet one, as the reference
+    /// the quiet-node shortcut is checked against.
+    public var historyWalksQuietNodes = false
 
     public init(windowSeconds: Double = 60, subWindows: Int = 6, intervalSeconds: Double = 1,
                 minSamplesForTier: UInt64 = 20, maxErrorRatio: Double = 0.05, thermalLimitC: Double = 87,

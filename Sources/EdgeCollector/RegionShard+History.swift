@@ -44,6 +44,18 @@ extension RegionShard {
             for slot in sites[siteSlot].nodeSlots {
                 let n = nodes[slot]
                 let rings = n.history ?? makeRings(n)
+                // A quiet node repeats its last quiet step (a sparse replay has thousands).
+                if !n.touched, let quiet = n.idleTotals, now <= n.idleValidUntil, j % 5 != 0 || n.verdictFresh, !config.historyWalksQuietNodes {
+                    rings.short.write(j, quiet.step(p50: .nan, p99: .nan))
+                    n.minuteWorst = max(n.minuteWorst ?? quiet.health.worst, quiet.health.worst)
+                    var forMinute = quiet
+                    forMinute.health = HealthCounts()
+                    n.minuteTotals.add(forMinute)
+                    siteTotals.add(quiet)
+                    continue
+                }
+                let wasTouched = n.touched
+                n.touched = false
                 let counting = countingSeries(n, now: now) { $0.stepHasData }
                 var totals = StepTotals()
                 for s in counting { totals.count &+= s.step.totalCount; totals.errors &+= s.errorsStep }
@@ -52,6 +64,13 @@ extension RegionShard {
                 totals.addGauges(of: n, now: now, staleAfter: config.staleAfterSeconds)
                 let state = nodeStepState(n, totals: totals, now: now, judgeLatency: j % 5 == 0)
                 totals.health.add(state)
+                if j % 5 == 0 { n.verdictFresh = true } else if wasTouched { n.verdictFresh = false }
+                if counting.isEmpty && !wasTouched {
+                    n.idleTotals = totals
+                    n.idleValidUntil = quietUntil(n, now: now)
+                } else {
+                    n.idleTotals = nil
+                }
                 rings.short.write(j, totals.step(p50: q.p50, p99: q.p99))
                 n.minuteWorst = max(n.minuteWorst ?? state, state)
                 var forMinute = totals
@@ -63,6 +82,22 @@ extension RegionShard {
         }
         finishRegion(j, region, long: false)
         if (j + 1) % 60 == 0 { closeMinute(Self.minute(of: j)) }
+    }
+
+    /// The last time at which a node that receives nothing more still gets the same step as at
+    /// `now`: the earliest age rule still ahead of it (the node or a GPU going stale, a recent
+    /// Xid or an upstream health expiring). Every rule of `HealthRules.stepState` and
+    /// `StepTotals.addGauges` that reads the clock is here.
+    private func quietUntil(_ n: NodeState, now: Double) -> Double {
+        var until = Double.infinity
+        func ahead(_ t: Double) { if t.isFinite && t >= now { until = min(until, t) } }
+        ahead(n.lastSeen + config.staleAfterSeconds)
+        for g in n.gpus {
+            ahead(g.lastSeen + config.staleAfterSeconds)
+            if g.xid != 0 { ahead(g.xidTime + config.windowSeconds) }
+        }
+        if n.reportedHealth != nil { ahead(n.reportedAt + config.windowSeconds) }
+        return until
     }
 
     /// The series that count for node `n` in a step or a minute (`hasData` says which of

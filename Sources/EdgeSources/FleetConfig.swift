@@ -42,7 +42,8 @@ public struct FleetConfig: Sendable, Equatable {
         public var file: String
         public var line: Int
         public var reason: String
-        public var description: String { "\(file):\(line): \(reason)" }
+        /// One line, whatever the file held (a hostile key or value cannot break it).
+        public var description: String { PrintableText.line("\(file):\(line): \(reason)") }
     }
 
     public init(path: String) throws {
@@ -65,7 +66,8 @@ public struct FleetConfig: Sendable, Equatable {
             case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
                 throw Invalid(file: file, line: mark.line, reason: "YAML: \(problem)")
             default:
-                throw Invalid(file: file, line: 1, reason: "YAML: \(e)")
+                // Yams adds the offending text on the following lines: the first one says it.
+                throw Invalid(file: file, line: 1, reason: "YAML: \("\(e)".split(separator: "\n").first ?? "unreadable")")
             }
         }
         guard let top = root.mapping else { throw fail(root, "the top level must be a mapping (window, interval, scrape, statsd, otlp)") }

@@ -37,7 +37,9 @@ enum ReplayLineScanner {
             while j < n {
                 let c = b[j]
                 if c == 0x22 { break }
-                if c == 0x5C || c < 0x20 { return nil }  // escapes and control characters: the general parser
+                // Escapes, control characters and non-ASCII text: the general parser, which
+                // also judges the whole line's UTF-8.
+                if c == 0x5C || c < 0x20 || c >= 0x80 { return nil }
                 j += 1
             }
             guard j < n else { return nil }
@@ -47,22 +49,42 @@ enum ReplayLineScanner {
         /// A JSON number (`-?digits[.digits][e[+-]digits]`).
         @inline(__always) func number() -> Double? {
             let start = i
-            if i < n && b[i] == 0x2D { i += 1 }
+            let negative = i < n && b[i] == 0x2D
+            if negative { i += 1 }
             let intStart = i
-            while i < n && b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
+            // The digits as an integer while they fit, for the exact fast path below.
+            var mantissa: UInt64 = 0, digits = 0
+            while i < n && b[i] >= 0x30 && b[i] <= 0x39 {
+                if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(b[i] &- 0x30) }
+                digits += 1; i += 1
+            }
             guard i > intStart, !(b[intStart] == 0x30 && i - intStart > 1) else { return nil }
+            var fraction = 0
             if i < n && b[i] == 0x2E {
                 i += 1
                 let fracStart = i
-                while i < n && b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
+                while i < n && b[i] >= 0x30 && b[i] <= 0x39 {
+                    if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(b[i] &- 0x30) }
+                    digits += 1; fraction += 1; i += 1
+                }
                 guard i > fracStart else { return nil }
             }
+            var exponentPart = false
             if i < n && (b[i] == 0x65 || b[i] == 0x45) {
+                exponentPart = true
                 i += 1
                 if i < n && (b[i] == 0x2B || b[i] == 0x2D) { i += 1 }
                 let expStart = i
                 while i < n && b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
                 guard i > expStart else { return nil }
+            }
+            // Clinger's fast path: a mantissa below 2^53 and a power of ten up to 10^22 are
+            // both exact doubles, so one IEEE division (or product) is correctly rounded —
+            // the same double strtod gives. Timestamps and values in recordings nearly always
+            // qualify; anything longer goes to strtod.
+            if !exponentPart && digits <= 19 && mantissa <= 1 << 53 && fraction <= 22 {
+                let v = fraction == 0 ? Double(mantissa) : Double(mantissa) / Self.powersOfTen[fraction]
+                return negative ? -v : v
             }
             // Short numbers (nearly all) parse from a stack copy: no allocation.
             let len = i - start
@@ -126,6 +148,8 @@ enum ReplayLineScanner {
         skipSpace()
         return i == n ? f : nil
     }
+
+    static let powersOfTen: [Double] = (0...22).map { e in (0..<e).reduce(1.0) { acc, _ in acc * 10 } }
 
     @inline(__always)
     static func equal(_ bytes: UnsafeRawBufferPointer, _ s: StaticString) -> Bool {

@@ -35,7 +35,8 @@ public struct ReplaySource {
     }
 
     private let collector: Collector
-    private var refs: [String: NodeRef] = [:]
+    /// Nodes this replay has placed, by region and node bytes.
+    private var refs = NodeRefTable()
     private var batch: [Sample] = []
     /// Called for each bad line as it is found (the CLI prints it to stderr).
     public var onError: (LineError) -> Void = { _ in }
@@ -53,6 +54,9 @@ public struct ReplaySource {
     /// to stop reading. What was read before is handed to the collector before it waits.
     public var pace: ((Double) -> Double?)?
     private var paceHorizon = -Double.infinity
+    /// Called after each chunk of the file (1 MiB) is read and handed to the collector, with
+    /// the bytes read so far and the latest sample time (the live view's progress).
+    public var onChunk: ((_ bytesRead: Int, _ lastTime: Double) -> Void)?
     private var stopped = false
 
     public init(collector: Collector) {
@@ -62,13 +66,11 @@ public struct ReplaySource {
 
     /// Replays a whole file.
     public mutating func replay(path: String) throws -> Outcome {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw FileError(description: "cannot open replay file \(path)")
-        }
-        defer { try? handle.close() }
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw FileError(description: "cannot open replay file \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
         var samples = 0, lineNumber = 0, errorCount = 0, lastTime = -Double.infinity
         var errors: [LineError] = []
-        var pending: [UInt8] = []
         func handleLine(_ line: UnsafeRawBufferPointer) {
             lineNumber += 1
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }  // blank line
@@ -104,26 +106,41 @@ public struct ReplaySource {
                 onError(err)
             }
         }
+        // One buffer for the whole file: a 1 MiB read lands after the unfinished line the last
+        // read left at the front, and lines are cut by memchr in place (no copy per chunk).
+        let chunkSize = 1 << 20
+        var buffer = [UInt8](repeating: 0, count: chunkSize)
+        var held = 0  // bytes of an unfinished line at the front
+        var bytesRead = 0
         while !stopped {
-            let chunk: Data
-            do { chunk = try handle.read(upToCount: 1 << 20) ?? Data() } catch {
-                throw FileError(description: "cannot read replay file \(path): \(error.localizedDescription)")
+            if buffer.count - held < chunkSize { buffer.append(contentsOf: repeatElement(0, count: chunkSize)) }  // a line over 1 MiB
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + held, chunkSize) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileError(description: "cannot read replay file \(path): \(String(cString: strerror(errno)))")
             }
-            if chunk.isEmpty { break }
-            pending.append(contentsOf: chunk)
-            // Lines by memchr over the bytes; the unfinished tail waits for the next chunk.
-            let consumed = pending.withUnsafeBytes { all -> Int in
+            if n == 0 { break }
+            let filled = held + n
+            bytesRead += n
+            let consumed = buffer.withUnsafeBytes { all -> Int in
                 var start = 0
-                while start < all.count, let nl = memchr(all.baseAddress! + start, 0x0A, all.count - start) {
+                while start < filled, let nl = memchr(all.baseAddress! + start, 0x0A, filled - start) {
                     let end = all.baseAddress!.distance(to: UnsafeRawPointer(nl))
                     handleLine(UnsafeRawBufferPointer(rebasing: all[start..<end]))
                     start = end + 1
                 }
                 return start
             }
-            pending.removeFirst(consumed)
+            held = filled - consumed
+            if let onChunk {
+                flush()
+                onChunk(bytesRead, lastTime)
+            }
+            if held > 0 && consumed > 0 {
+                buffer.withUnsafeMutableBytes { b in _ = memmove(b.baseAddress!, b.baseAddress! + consumed, held) }
+            }
         }
-        if !pending.isEmpty { pending.withUnsafeBytes { handleLine($0) } }
+        if held > 0 { buffer.withUnsafeBytes { handleLine(UnsafeRawBufferPointer(rebasing: $0[0..<held])) } }
         flush()
         if errorCount > 0 { collector.countInvalid(UInt64(errorCount)) }
         collector.drain()
@@ -136,12 +153,23 @@ public struct ReplaySource {
         batch.removeAll(keepingCapacity: true)
     }
 
-    struct Reason: Error { var reason: String }
+    package struct Reason: Error, Equatable {
+        package var reason: String
+        init(reason: String) { self.reason = PrintableText.line(reason) }
+    }
 
     /// Parses and validates one line into a sample, registering its node when new: the byte
     /// scanner first, the general JSON parser for lines it does not take.
-    mutating func parse(_ bytes: UnsafeRawBufferPointer) -> Result<Sample, Reason> {
-        if let f = ReplayLineScanner.scan(bytes), f.weight == nil || f.weight! >= 1,
+    package mutating func parse(_ bytes: UnsafeRawBufferPointer) -> Result<Sample, Reason> {
+        guard let f = ReplayLineScanner.scan(bytes) else { return parseJSON(Data(bytes)) }
+        // A known node with well-formed names: no Strings at all (nearly every line).
+        if let t = f.t, t.isFinite, t > 0, let r = f.region, let s = f.site, let n = f.node, let m = f.metric,
+           f.weight == nil || f.weight! >= 1, Self.validName(r), Self.validName(s), Self.validName(n),
+           let metric = Metric.named(m), let ref = refs.find(region: r, node: n) {
+            return sample(t: t, metric: metric, value: f.value, gpu: f.gpu, weight: f.weight, src: f.src,
+                          workload: f.workload.map(WorkloadClass.init(idBytes:))) { _ in ref }
+        }
+        if f.weight == nil || f.weight! >= 1,
            let region = f.region.flatMap({ String(validating: $0, as: UTF8.self) }) ?? (f.region == nil ? "" : nil),
            let site = f.site.flatMap({ String(validating: $0, as: UTF8.self) }) ?? (f.site == nil ? "" : nil),
            let node = f.node.flatMap({ String(validating: $0, as: UTF8.self) }) ?? (f.node == nil ? "" : nil),
@@ -152,12 +180,16 @@ public struct ReplaySource {
         return parseJSON(Data(bytes))
     }
 
+    /// A name the schema accepts: 1–256 bytes (the scanner hands over ASCII only).
+    @inline(__always)
+    static func validName(_ b: UnsafeRawBufferPointer) -> Bool { !b.isEmpty && b.count <= 256 }
+
     mutating func parse(_ bytes: Data) -> Result<Sample, Reason> {
         bytes.withUnsafeBytes { parse($0) }
     }
 
     /// The general path: any JSON, through Foundation.
-    mutating func parseJSON(_ bytes: Data) -> Result<Sample, Reason> {
+    package mutating func parseJSON(_ bytes: Data) -> Result<Sample, Reason> {
         guard let object = try? JSONSerialization.jsonObject(with: bytes),
               let o = object as? [String: Any] else {
             return .failure(Reason(reason: String(data: bytes, encoding: .utf8) == nil ? "not UTF-8" : "not a JSON object"))
@@ -195,6 +227,18 @@ public struct ReplaySource {
         guard let metric = Metric.byName[metricName] else {
             return .failure(Reason(reason: "unknown metric \"\(metricName.prefix(40))\""))
         }
+        return sample(t: t, metric: metric, value: value, gpu: gpuValue, weight: weight, src: src, workload: workload) { this in
+            if let r = this.refs.find(region: region, node: node) { return r }
+            let r = this.collector.ref(forNode: node) ?? this.collector.register(NodePlacement(regionID: region, siteID: site, nodeID: node))
+            this.refs.insert(region: region, node: node, ref: r)
+            return r
+        }
+    }
+
+    /// The schema's rules for a sample's value, GPU, weight and source; `ref` places the node
+    /// once the line is known to be good (a refused line registers nothing).
+    mutating func sample(t: Double, metric: Metric, value: Double?, gpu gpuValue: Double?, weight: Double?, src: Double?,
+                         workload: WorkloadClass?, ref place: (inout ReplaySource) -> NodeRef) -> Result<Sample, Reason> {
         guard let value else { return .failure(Reason(reason: "missing or non-numeric \"value\"")) }
         guard value.isFinite else { return .failure(Reason(reason: "value is not finite")) }
         var gpu: UInt8 = 0
@@ -225,16 +269,7 @@ public struct ReplaySource {
             guard let id = sourceIDs[Int(exactly: src) ?? -1] else { return .failure(Reason(reason: "src \(src) was not declared")) }
             source = id
         }
-        let key = region + "\u{1F}" + node
-        let ref: NodeRef
-        if let r = refs[key] { ref = r } else {
-            if let existing = collector.ref(forNode: node) {
-                ref = existing
-            } else {
-                ref = collector.register(NodePlacement(regionID: region, siteID: site, nodeID: node))
-            }
-            refs[key] = ref
-        }
+        let ref = place(&self)
         var sample = Sample(node: ref, time: t, metric: metric, value: value, gpu: gpu, weight: w, source: source)
         if let workload { sample.workload = workload }  // request metrics only (`Metric.carriesClass`)
         return .success(sample)
@@ -270,8 +305,9 @@ public struct ReplaySource {
                                           nodeID: node, tierMs: tier.isFinite && tier > 0 ? tier : LatencyTierDefaults.unknownNodeTierMs,
                                           gpuCount: max(0, min(64, Int(num("gpus").isFinite ? num("gpus") : 0))),
                                           workload: WorkloadClass(id: p["class"] as? String ?? ""))
-            let key = region + "\u{1F}" + node
-            if refs[key] == nil { refs[key] = collector.ref(forNode: node) ?? collector.register(placement) }
+            if refs.find(region: region, node: node) == nil {
+                refs.insert(region: region, node: node, ref: collector.ref(forNode: node) ?? collector.register(placement))
+            }
             return ""
         }
         return nil

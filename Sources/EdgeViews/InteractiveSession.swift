@@ -106,6 +106,9 @@ public final class InteractiveSession {
     private var adoptWhilePaused = false
     /// Called after each frame is drawn (the first-frame timing uses it).
     public var onFrame: (CellGrid) -> Void = { _ in }
+    /// Called after each pass of the loop with the milliseconds it worked (the wait for a key
+    /// left out): how long the operator could not be answered.
+    public var onIteration: ((Double) -> Void)?
 
     public init(terminal: any TerminalBackend, state: UIState, pump: SnapshotPump,
                 cpu: @escaping () -> Double = { .nan }, shouldStop: @escaping () -> Bool = { false }) {
@@ -159,7 +162,11 @@ public final class InteractiveSession {
                 onFrame(grid)
                 dirty = false
             }
-            if let key = terminal.readKey(timeoutMs: 100) {
+            let beforeKey = Date().timeIntervalSince1970
+            let key = terminal.readKey(timeoutMs: 100)
+            let afterKey = Date().timeIntervalSince1970
+            defer { onIteration?(((beforeKey - now) + (Date().timeIntervalSince1970 - afterKey)) * 1000) }
+            if let key {
                 let wasPaused = state.paused
                 let markBefore = state.mark?.id
                 state = state.handle(key)

@@ -44,7 +44,7 @@ struct Route: ParsableCommand {
 
     func run() throws {
         _ = try source.fleetConfig()
-        let snap = try source.collectOnce(duration: duration).snapshot
+        let snap = try source.collectOnce(duration: duration, keepHistory: false).snapshot
         let place: RoutePlace
         do { place = try RoutePlace.resolve(from, in: snap) } catch { throw UserError(description: "\(error)") }
         let advice = RouteAdvice.advise(snap, from: place, workload: workload.flatMap { WorkloadClass(exactly: $0) }, limit: limit)

@@ -70,7 +70,8 @@ struct Snapshot: ParsableCommand {
         _ = try source.fleetConfig()  // an invalid file stops here: FILE:LINE: reason, exit 2
         let parsedChecks: [SnapshotCheck]
         do { parsedChecks = try checks.map(SnapshotCheck.init) } catch { throw UserError(description: "\(error)") }
-        let collected = try source.collectOnce(duration: duration)
+        // History costs a walk over every node each second of data: only when it is printed.
+        let collected = try source.collectOnce(duration: duration, keepHistory: history != nil)
         let snap = collected.snapshot, collector = collected.collector
         let sourceStats = collected.sourceStats, historyProvider = collected.historyProvider
         let scope = Scope(region: region, site: site, node: node)
@@ -144,8 +145,12 @@ struct Collected {
 }
 
 extension SourceOptions {
-    func collectOnce(duration: Double) throws -> Collected {
-        let collector = Collector(config: collectorConfig())
+    /// Collects once (replay, live sources for `duration`, or the simulator); `keepHistory`
+    /// false leaves the history rings out (what `snapshot` without `--history` needs).
+    func collectOnce(duration: Double, keepHistory: Bool = true) throws -> Collected {
+        var config = collectorConfig()
+        if !keepHistory { config.history = .off }
+        let collector = Collector(config: config)
         let recorder = try startRecording(collector, start: start ?? Date().timeIntervalSince1970 - duration)
         let time: Double
         var sourceStats: [SourceStats] = []

@@ -42,6 +42,9 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "Simulate only these regions (comma-separated ids, e.g. OC,WNAM): a smaller fleet.")
     var simRegions: String?
 
+    @Flag(help: "Run the simulated fleet beside the live sources (--scrape, --statsd, --otlp): a load to test them under.")
+    var withSim = false
+
     @Option(help: "Simulate about N times the nodes on every site (4.57: 44,000 nodes); --rate stays the fleet's total.")
     var simScale: Double = 1
 
@@ -105,6 +108,7 @@ struct SourceOptions: ParsableArguments {
             throw ValidationError("--interval must be between 0 and 3600 seconds")
         }
         if replay != nil && hasLiveSources { throw ValidationError("--replay cannot be combined with live sources") }
+        if withSim && !hasLiveSources { throw ValidationError("--with-sim adds the simulator to live sources: give --scrape, --statsd or --otlp") }
         guard simScale.isFinite, (1...20).contains(simScale) else { throw ValidationError("--sim-scale must be between 1 and 20") }
         if HistoryConfig(depth: historyDepth) == nil { throw ValidationError("--history-depth must be standard, full or off") }
         guard speed.isFinite, speed >= 0, speed <= 10_000 else { throw ValidationError("--speed must be between 0 and 10000") }

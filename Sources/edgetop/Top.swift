@@ -35,6 +35,11 @@ struct Top: ParsableCommand {
     @Option(help: .hidden)
     var firstFrameReport: String?
 
+    /// Soak runs (scripts/soak.sh): every 10 s, overwrite FILE with the UI loop's longest busy
+    /// stretch and the live sources' counters, as `key value` lines.
+    @Option(help: .hidden)
+    var loopReport: String?
+
     /// Seconds of fleet history simulated before the first frame: one simulator tick, so the
     /// first frame shows every node's GPUs and the fleet's latency (10k requests) within the
     /// first-frame budget; the next refreshes fill the window in.
@@ -64,12 +69,14 @@ struct Top: ParsableCommand {
         let pump: SnapshotPump
         var query: PrometheusQuerySource?
         var player: ReplayPlayer?
+        var load: ReplayLoad?
         if let q = try source.querySource() {
             query = q
             pump = SnapshotPump { SourceOptions.blockingSnapshot(q, at: Date().timeIntervalSince1970).0 }
         } else if source.hasLiveSources {
             live = try LiveSources(options: source, collector: collector)
             try live?.start()
+            if source.withSim { driver = try source.runningSimulator(into: collector, history: Top.prewarmSeconds) }
             pump = SnapshotPump { collector.snapshot(at: Date().timeIntervalSince1970) }
         } else if let path = source.replay, source.speed > 0 {
             // Played at a pace: the clock is data time, and the keys pause, step and seek it.
@@ -83,12 +90,12 @@ struct Top: ParsableCommand {
             player = p
             pump = SnapshotPump { p.collector.snapshot(at: p.time) }
         } else if let path = source.replay {
-            let time: Double
-            do { time = try source.runReplay(into: collector, path: path) } catch {
+            // Read on a thread: the first frame shows what is read so far, and it fills in.
+            do { load = try ReplayLoad(options: source, collector: collector, path: path) } catch {
                 terminal.close()
                 throw error
             }
-            pump = SnapshotPump { collector.snapshot(at: time) }
+            pump = SnapshotPump { [load] in collector.snapshot(at: load!.time) }
         } else {
             driver = try source.runningSimulator(into: collector, history: Top.prewarmSeconds)
             pump = SnapshotPump { collector.snapshot(at: Date().timeIntervalSince1970) }
@@ -112,6 +119,10 @@ struct Top: ParsableCommand {
             session.problems = { [player] in (player.problem.map { [$0] } ?? []) + (player.atEnd ? ["replay: end of the recording"] : []) }
         }
         if let query { session.problems = { query.sourceStats().lastError.map { [$0] } ?? [] } }
+        if let load {
+            session.problems = { load.problems }
+            load.onMilestone = { [pump] in pump.request() }
+        }
         if let report = firstFrameReport {
             var reported = false
             session.onFrame = { _ in
@@ -119,6 +130,24 @@ struct Top: ParsableCommand {
                 reported = true
                 let ms = (ProcessClock.secondsSinceLaunch() ?? .nan) * 1000
                 try? "\(Int(ms.rounded()))\n".write(toFile: report, atomically: true, encoding: .utf8)
+            }
+        }
+        if let path = loopReport {
+            var worst = 0.0, worstRecent = 0.0, iterations = 0, next = Date().timeIntervalSince1970 + 10
+            session.onIteration = { [live] busyMs in
+                iterations += 1
+                worst = max(worst, busyMs)
+                worstRecent = max(worstRecent, busyMs)
+                let now = Date().timeIntervalSince1970
+                guard now >= next else { return }
+                next = now + 10
+                var text = "time \(now)\niterations \(iterations)\nbusy_max_ms \(worst)\nbusy_max_10s_ms \(worstRecent)\n"
+                for s in live?.stats ?? [] {
+                    let name = s.name.map { $0.isLetter || $0.isNumber ? $0 : "_" }
+                    text += "source_\(String(name))_samples \(s.samples)\nsource_\(String(name))_invalid \(s.invalid)\nsource_\(String(name))_failures \(s.failures)\n"
+                }
+                try? text.write(toFile: path, atomically: true, encoding: .utf8)
+                worstRecent = 0
             }
         }
         session.run()

@@ -140,4 +140,59 @@ struct HistoryTests {
         #expect(c.history(of: [.node("a"), .fleet], span: .m15, at: t0 + 5).isEmpty)
         #expect(c.snapshot(at: t0 + 1).nodes[0].latency.count == 1, "the window still counts")
     }
+
+    @Test("a quiet node's repeated steps equal a full judgement at every step: staleness, Xid expiry, up=0, hot GPUs, slow minutes, every level")
+    func quietNodeShortcutIsExact() throws {
+        // Sparse traffic on 40 nodes over 12 minutes: most nodes are quiet most seconds, and
+        // the age rules (stale, Xid window, gauges going stale) fire while they are.
+        var rng = SeededGenerator(seed: 11)
+        let layout = (0..<40).map { i in ("r\(i % 2)", "s\(i % 4)", "n\(i)") }
+        var samples: [(node: Int, sample: (Double, Metric, Double, UInt8))] = []
+        for second in 0..<720 {
+            for i in layout.indices where Int.random(in: 0..<25, using: &rng) == 0 && !(i < 8 && second > 200 && second < 500) {
+                let t = t0 + Double(second) + Double.random(in: 0..<1, using: &rng)
+                // Node 9 is slow in minute 3 (enough requests to judge); others fast.
+                let slow = i == 9 && second / 60 == 3
+                for _ in 0..<(slow ? 40 : 2) { samples.append((i, (t, .latencyMs, slow ? 900 : Double.random(in: 5...80, using: &rng), 0))) }
+                samples.append((i, (t, .gpuUtil, Double.random(in: 10...95, using: &rng), UInt8(i % 2))))
+                samples.append((i, (t, .gpuTempC, i == 13 && second > 300 ? 92 : Double.random(in: 40...70, using: &rng), 0)))
+                if i == 17 && second == 100 { samples.append((i, (t, .xid, 79, 0))) }
+                if i == 21 { samples.append((i, (t, .up, second > 400 && second < 450 ? 0 : 1, 0))) }
+                if i == 25 && second % 7 == 0 { samples.append((i, (t, .errors, 3, 0))) }
+            }
+        }
+        func run(walkAll: Bool) -> (Collector, [String: String]) {
+            var config = CollectorConfig(intervalSeconds: 5, history: HistoryConfig(shortSteps: 900, longSteps: 60))
+            config.historyWalksQuietNodes = walkAll
+            let c = Collector(config: config)
+            let refs = c.register(layout.map { placement($0.2, site: $0.1, region: $0.0, tierMs: 200, gpus: 2) })
+            var out: [String: String] = [:]
+            var next = 0
+            for readAt in [t0 + 250, t0 + 480, t0 + 730] {
+                var batch: [Sample] = []
+                while next < samples.count && samples[next].sample.0 < readAt - 1 {
+                    let (i, (t, metric, value, gpu)) = samples[next]
+                    batch.append(Sample(node: refs[i], time: t, metric: metric, value: value, gpu: gpu))
+                    next += 1
+                }
+                c.ingest(batch)
+                c.drain()
+                let entities: [HistoryEntity] = [.fleet, .region("r0"), .region("r1")] + (0..<4).map { .site("s\($0)") } + layout.map { .node($0.2) }
+                for span in [HistorySpan.m15, .h1] {
+                    for (e, series) in c.history(of: entities, span: span, at: readAt) { out["\(readAt) \(span) \(e)"] = "\(series)" }
+                }
+                out["\(readAt) snapshot"] = c.snapshot(at: readAt).nodes.map { "\($0.id) \($0.health)" }.joined(separator: ",")
+            }
+            return (c, out)
+        }
+        let (_, fast) = run(walkAll: false)
+        let (_, reference) = run(walkAll: true)
+        #expect(fast.count == reference.count && fast.count > 100)
+        for (key, value) in reference.sorted(by: { $0.key < $1.key }) {
+            #expect(fast[key] == value, "\(key)")
+        }
+        // The scenario does move states while nodes are quiet (else the test proves little).
+        let nodes = reference.filter { $0.key.contains("m15 node") }.values.joined()
+        #expect(nodes.contains("stale: 1") && nodes.contains("down: 1"))
+    }
 }

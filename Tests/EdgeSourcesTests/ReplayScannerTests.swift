@@ -60,4 +60,25 @@ struct ReplayScannerTests {
             #expect(Data(line.utf8).withUnsafeBytes { ReplayLineScanner.scan($0) } == nil, "\(line)")
         }
     }
+
+    @Test("numbers read on the fast path are the doubles strtod gives, to the last bit")
+    func numbersExact() {
+        var rng = SystemRandomNumberGenerator()
+        var texts = ["0", "-0", "0.1", "0.3", "1764230400.125", "1764230403010.4025", "9007199254740993", "9007199254740992",
+                     "123456789012345678", "0.0000000000000000000001", "0.00000000000000000000001", "4503599627370497.5",
+                     "1e2", "2.5E-3", "17976931348623157", "-12.000001"]
+        for _ in 0..<20_000 {
+            let whole = UInt64.random(in: 0...2_000_000_000_000, using: &rng)
+            let places = Int.random(in: 0...9, using: &rng)
+            var t = String(whole)
+            if places > 0 { t += "." + String((0..<places).map { _ in Character(String(Int.random(in: 0...9, using: &rng))) }) }
+            texts.append(Bool.random(using: &rng) ? "-" + t : t)
+        }
+        for text in texts {
+            let line = #"{"t":1764230400,"region":"r","site":"s","node":"n","metric":"latency_ms","value":\#(text)}"#
+            let scanned = Array(line.utf8).withUnsafeBytes { ReplayLineScanner.scan($0)?.value }
+            let exact = strtod(text, nil)
+            #expect(scanned?.bitPattern == exact.bitPattern, "\(text): \(String(describing: scanned)) vs strtod \(exact)")
+        }
+    }
 }

@@ -203,6 +203,35 @@ struct TUITests {
         #expect(!t.screen().contains("HOW BAD"))
     }
 
+    @Test("--replay: the screen comes up while the file loads, fills in, and says what was kept and skipped")
+    func replayLoadsInTheBackground() throws {
+        let path = NSTemporaryDirectory() + "edgetop-tui-replay-\(UUID().uuidString).jsonl"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var text = ""
+        for i in 0..<60_000 {
+            let node = i % 2_000
+            text += #"{"t": \#(1_764_230_400 + Double(i) / 200), "region": "r\#(node % 4)", "site": "s\#(node / 10)", "node": "n\#(node)", "metric": "latency_ms", "value": 12.5}"# + "\n"
+            if i == 30_000 { text += "{not json\n" }
+        }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let t = Tmux()
+        t.start("\(edgetopBinary()) --replay \(path)", width: 220, height: 45)
+        let done = t.wait(timeout: 60) { $0.contains("replay: 60000 samples, 1 bad line skipped (first: line 30002: not a JSON object)") }
+        #expect(done.contains("replay: 60000 samples, 1 bad line skipped (first: line 30002: not a JSON object)"), "\(done)")
+        #expect(done.contains("2,000 nodes"), "\(done)")
+        t.keys("q")
+        #expect(t.exitStatus() == "0")
+    }
+
+    @Test("a replay file that cannot be opened: one line on the restored terminal, a failing status")
+    func replayMissingFile() {
+        let t = Tmux()
+        t.start("\(edgetopBinary()) --replay /nonexistent/edgetop.jsonl", width: 100, height: 30)
+        let s = t.wait(for: "cannot open replay file")
+        #expect(s.contains("edgetop: cannot open replay file /nonexistent/edgetop.jsonl"), "\(s)")
+        #expect(t.exitStatus().map { $0 != "0" } == true)
+    }
+
     @Test("a pipe is not a terminal: one line, exit 2")
     func notATerminal() {
         let r = spawn(edgetopBinary(), [])

@@ -1,3 +1,4 @@
+import EdgeCore
 /// Parses Prometheus text 0.0.4 and OpenMetrics 1.0.
 ///
 /// Tolerant by default: a bad line is recorded in `errors` and skipped, and the good lines
@@ -53,7 +54,7 @@ struct ParseState {
     }
 
     mutating func fail(_ reason: String) {
-        errors.append(ExpositionError(line: line, reason: reason))
+        errors.append(ExpositionError(line: line, reason: PrintableText.line(reason)))
     }
 
     mutating func consume(_ raw: ArraySlice<UInt8>) {
@@ -265,7 +266,7 @@ struct ParseState {
     }
 
     mutating func finish(lineCount: Int) {
-        if om && !sawEOF && (strict || errors.isEmpty) && strict { line = lineCount; fail("missing # EOF") }
+        if om && !sawEOF && (strict || errors.isEmpty) && strict { line = max(1, lineCount); fail("missing # EOF") }
         if strict && errors.isEmpty {
             for f in families {
                 if let reason = TypeRules.checkFamily(f) { line = f.samples.last?.line ?? lineCount; fail(reason); break }

@@ -18,11 +18,11 @@ public struct HTTPClientResponse: Sendable {
 /// `Content-Length`, `Transfer-Encoding: chunked` or the end of the connection. Incremental
 /// (feed any split of the bytes), bounded (`maxBody`), and strict about framing so a
 /// malformed answer is an error, never a silently short page.
-struct HTTPResponseParser {
-    enum Failure: Error, Equatable, CustomStringConvertible {
+package struct HTTPResponseParser {
+    package enum Failure: Error, Equatable, CustomStringConvertible {
         case malformed(String)
         case tooLarge(Int)
-        var description: String {
+        package var description: String {
             switch self {
             case .malformed(let why): "malformed HTTP response: \(why)"
             case .tooLarge(let limit): "response body over \(limit / 1_048_576) MiB"
@@ -44,9 +44,9 @@ struct HTTPResponseParser {
     private var chunkRemaining = -1  // -1: expecting a chunk-size line
     private var inTrailers = false
     private var http10 = false
-    private(set) var done = false
+    package private(set) var done = false
 
-    init(maxBody: Int) { self.maxBody = maxBody }
+    package init(maxBody: Int) { self.maxBody = maxBody }
 
     /// Adds bytes; returns true once the response is complete.
     mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> Bool {
@@ -54,13 +54,13 @@ struct HTTPResponseParser {
         return try advance()
     }
 
-    mutating func feed(_ bytes: [UInt8]) throws(Failure) -> Bool {
+    package mutating func feed(_ bytes: [UInt8]) throws(Failure) -> Bool {
         buffer.append(contentsOf: bytes)
         return try advance()
     }
 
     /// The peer closed the connection; returns whether that completes the response.
-    mutating func finishAtClose() throws(Failure) -> Bool {
+    package mutating func finishAtClose() throws(Failure) -> Bool {
         if done { return true }
         guard let framing else { throw .malformed(buffer.isEmpty ? "connection closed before any answer" : "connection closed inside the headers") }
         switch framing {
@@ -74,7 +74,7 @@ struct HTTPResponseParser {
     }
 
     /// The finished response (call once `done`).
-    func response() -> HTTPClientResponse {
+    package func response() -> HTTPClientResponse {
         let connection = headers.first { $0.name == "connection" }?.value.lowercased() ?? ""
         var keepAlive = http10 ? connection.contains("keep-alive") : !connection.contains("close")
         if case .untilClose = framing { keepAlive = false }
@@ -122,6 +122,8 @@ struct HTTPResponseParser {
     }
 
     private mutating func parseHead() throws(Failure) -> Bool {
+        // Judged the same however the bytes arrive: the first five bytes, then the head's size.
+        if buffer.count - cursor >= 5 && !buffer[cursor...].starts(with: Array("HTTP/".utf8)) { throw .malformed("not an HTTP response") }
         // Find the blank line that ends the head.
         var end: Int?
         var i = cursor
@@ -130,10 +132,11 @@ struct HTTPResponseParser {
             i += 1
         }
         guard let end else {
-            if buffer.count - cursor > 65_536 { throw .malformed("headers over 64 KiB") }
-            if buffer.count >= 5 && !buffer.starts(with: Array("HTTP/".utf8)) { throw .malformed("not an HTTP response") }
+            if buffer.count - cursor > 65_536 + 3 { throw .malformed("headers over 64 KiB") }
             return false
         }
+        if end - cursor > 65_536 { throw .malformed("headers over 64 KiB") }
+        if !buffer[cursor...].starts(with: Array("HTTP/".utf8)) { throw .malformed("not an HTTP response") }
         // Bytes, not Foundation strings: this runs once per scrape.
         let head = buffer[cursor..<end]
         cursor = end + 4

@@ -164,7 +164,7 @@ public final class HTTPServer: @unchecked Sendable {
         return nil
     }
 
-    static func parseHead(_ head: [UInt8]) -> HTTPRequest? {
+    package static func parseHead(_ head: [UInt8]) -> HTTPRequest? {
         guard let text = String(validating: head, as: UTF8.self) else { return nil }
         var lines = text.split(separator: "\r\n", omittingEmptySubsequences: false)
         guard !lines.isEmpty else { return nil }

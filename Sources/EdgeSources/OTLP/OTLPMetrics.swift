@@ -29,7 +29,10 @@ public struct OTLPDecoder {
         public var firstError: String?
     }
 
-    public struct Malformed: Error, CustomStringConvertible { public var description: String }
+    public struct Malformed: Error, CustomStringConvertible {
+        public var description: String
+        public init(description: String) { self.description = PrintableText.line(description) }
+    }
 
     public var defaultPlacement: Placement
     private var previous: [String: Double] = [:]

@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 
 /// One series of an instant-query answer.
@@ -12,6 +13,8 @@ public struct VectorSample: Sendable, Equatable {
 public enum PrometheusAPI {
     public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
         public var description: String
+        /// Quoted answer text is made printable: a failure is one line.
+        public init(description: String) { self.description = PrintableText.line(description) }
     }
 
     public struct Answer: Sendable, Equatable {

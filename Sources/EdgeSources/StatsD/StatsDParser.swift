@@ -1,3 +1,4 @@
+import EdgeCore
 /// One StatsD / DogStatsD metric line.
 public struct StatsDMetric: Sendable, Equatable {
     public enum Kind: String, Sendable { case counter = "c", gauge = "g", timer = "ms", histogram = "h", distribution = "d", set = "s" }
@@ -34,6 +35,8 @@ public enum StatsDLine: Sendable, Equatable {
 public enum StatsDParser {
     public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
         public var reason: String
+        /// Quoted input in `reason` is made printable: a reason is one line.
+        public init(reason: String) { self.reason = PrintableText.line(reason) }
         public var description: String { reason }
     }
 
