@@ -41,7 +41,8 @@ enum HealthRules {
         var (state, reason) = verdict(node: n, now: now, age: age, fatal: fatal, nonFatal: nonFatal, hot: hot,
                                       errorRatio: errorRatio, latency: latency, config: config).described
         if let reported = reportedState(n, now: now, config: config) {
-            if reported != state { reason = reported == .healthy ? "" : "reported \(reported.label) by its collector" }
+            // A node the global view marked (its collector went silent) says why.
+            if reported != state { reason = reported == .healthy ? "" : n.lastError ?? "reported \(reported.label) by its collector" }
             state = reported
         }
 

@@ -9,9 +9,12 @@ public struct MetricsExporter {
     public var snapshot: FleetSnapshot
     public var sources: [SourceStats]
     public var version: String
+    /// This collector's name (`serve --collector`): on its node health series and its info
+    /// series, so a global view knows who judged each region and can tell when one goes silent.
+    public var collector: String?
 
-    public init(snapshot: FleetSnapshot, sources: [SourceStats] = [], version: String) {
-        self.snapshot = snapshot; self.sources = sources; self.version = version
+    public init(snapshot: FleetSnapshot, sources: [SourceStats] = [], version: String, collector: String? = nil) {
+        self.snapshot = snapshot; self.sources = sources; self.version = version; self.collector = collector
     }
 
     public static let textContentType = "text/plain; version=0.0.4; charset=utf-8"
@@ -68,6 +71,9 @@ public struct MetricsExporter {
             Family(name: "edgetop_gpu_power_watts", kind: .gauge, help: "GPU power draw.", unit: "watts"),
             Family(name: "edgetop_gpu_last_xid", kind: .gauge, help: "Last Xid error within the window (0: none)."),
             Family(name: "edgetop_gpu_throttled", kind: .gauge, help: "1 when the GPU is thermally throttled."),
+            Family(name: "edgetop_collector_info", kind: .gauge, help: "1 for each region this collector judges."),
+            Family(name: "edgetop_collector_snapshot_timestamp_seconds", kind: .gauge,
+                   help: "Time of the snapshot this page was written from.", unit: "seconds"),
         ]
         func add(_ i: Int, _ suffix: String = "", _ labels: String, _ v: Double) {
             let name = fams[i].name + suffix
@@ -82,10 +88,16 @@ public struct MetricsExporter {
             add(4, "_total", l, Double(s.failures))
             add(5, "_total", l, Double(s.invalid))
         }
+        let judge = collector.map { ",edgetop_collector=\"\(Self.escape($0))\"" } ?? ""
+        if let collector {
+            let c = "edgetop_collector=\"\(Self.escape(collector))\""
+            for r in snapshot.regions { add(18, "", c + ",region=\"\(Self.escape(r.id))\"", 1) }
+            add(19, "", c, snapshot.time)
+        }
         for n in snapshot.nodes {
             let l = "region=\"\(Self.escape(n.region))\",site=\"\(Self.escape(n.site))\",node=\"\(Self.escape(n.id))\""
             for state in HealthState.allCases {
-                add(6, "", l + ",state=\"\(state.label.lowercased())\"", n.health == state ? 1 : 0)
+                add(6, "", l + judge + ",state=\"\(state.label.lowercased())\"", n.health == state ? 1 : 0)
             }
             if n.ageS.isFinite { add(7, "", l, n.ageS) }
             add(8, "_total", l, Double(n.requestsTotal))

@@ -24,6 +24,11 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds between snapshots behind the endpoints.")
     var refresh: Double = 1
 
+    @Option(help: "This collector's name, exported as edgetop_collector (default: its --sim-regions, else \"edgetop\"): a global view (--prometheus) names it when it goes silent.")
+    var collector: String?
+
+    var collectorName: String { collector ?? source.simRegions.map { $0.replacingOccurrences(of: ",", with: "+") } ?? "edgetop" }
+
     func run() throws {
         _ = try source.fleetConfig()
         guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]) else {
@@ -51,9 +56,10 @@ struct Serve: ParsableCommand {
         let pump = SnapshotPump { collector.snapshot(at: fixedTime ?? Date().timeIntervalSince1970) }
         pump.prime()
         let label = source.sourceLabel
+        let name = collectorName
         let sourceStats: @Sendable () -> [SourceStats] = { [live] in live?.stats ?? [] }
         let server = HTTPServer(host: host, port: port) { request in
-            Serve.handle(request, snapshot: pump.current().snapshot, sources: sourceStats(), label: label, history: collector)
+            Serve.handle(request, snapshot: pump.current().snapshot, sources: sourceStats(), label: label, history: collector, collector: name)
         }
         do { try server.start() } catch { throw UserError(description: "\(error)") }
         FileHandle.standardError.write(Data("edgetop: serving \(label) on http://\(host):\(server.port)/metrics\n".utf8))
@@ -70,7 +76,7 @@ struct Serve: ParsableCommand {
     }
 
     static func handle(_ r: HTTPRequest, snapshot: FleetSnapshot?, sources: [SourceStats], label: String,
-                       history: (any HistoryProvider)? = nil) -> HTTPResponse {
+                       history: (any HistoryProvider)? = nil, collector: String? = nil) -> HTTPResponse {
         guard r.method == "GET" || r.method == "HEAD" else { return HTTPResponse(status: 405, text: "use GET") }
         switch r.path {
         case "/healthz":
@@ -78,9 +84,10 @@ struct Serve: ParsableCommand {
         case "/metrics":
             guard let snapshot else { return HTTPResponse(status: 503, text: "no snapshot yet") }
             let om = r.headers["accept"]?.contains("application/openmetrics-text") == true
-            let text = MetricsExporter(snapshot: snapshot, sources: sources, version: Edgetop.configuration.version).render(openMetrics: om)
+            let text = MetricsExporter(snapshot: snapshot, sources: sources, version: Edgetop.configuration.version, collector: collector)
+                .render(openMetrics: om)
             return HTTPResponse(status: 200, contentType: om ? MetricsExporter.openMetricsContentType : MetricsExporter.textContentType,
-                                body: Array(text.utf8))
+                                body: Array(text.utf8)).compressed(for: r)
         case "/api/v1/snapshot":
             guard let snapshot else { return HTTPResponse(status: 503, text: "no snapshot yet") }
             return snapshotResponse(r.query, snapshot: snapshot, sources: sources, label: label, history: history)

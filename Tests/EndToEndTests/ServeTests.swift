@@ -25,6 +25,14 @@ struct ServeTests {
         #expect(text.status == 200 && text.type.hasPrefix("text/plain; version=0.0.4"))
         let parsed = ExpositionParser(format: .prometheusText).parse(text.body)
         #expect(parsed.errors.isEmpty)
+        // Asked for gzip (as Prometheus asks), the page comes compressed and reads the same.
+        let headers = NSTemporaryDirectory() + "edgetop-headers-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: headers) }
+        let packed = EdgeTestSupport.curl(["--compressed", "-D", headers, "http://127.0.0.1:\(port)/metrics"])
+        let head = (try? String(contentsOfFile: headers, encoding: .utf8))?.lowercased() ?? ""
+        #expect(head.contains("content-encoding: gzip"), "\(head)")
+        let unpacked = ExpositionParser(format: .prometheusText).parse(packed.body)
+        #expect(unpacked.errors.isEmpty && unpacked.families.map(\.name) == parsed.families.map(\.name))
         // Tier-aligned cumulative buckets, consistent with the count, for every node.
         let hist = try #require(parsed.families.first { $0.name == "edgetop_request_latency_seconds" })
         #expect(hist.type == .histogram)
@@ -130,6 +138,91 @@ struct QueryBackendTests {
             for k in 0..<40 { add("latency_ms", Double(20 + (k * 7 + i) % 150), dt: Double(k) * 0.1) }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A fixed region: `count` nodes in 2 sites, with GPUs and traffic; every fifth node down.
+    static func regionFleet(_ region: String, count: Int) -> String {
+        var lines: [String] = []
+        let t = 1_764_230_400.0
+        for i in 0..<count {
+            let site = "\(region.lowercased())\(i % 2)", node = "\(site)-n\(i)"
+            func add(_ metric: String, _ value: Double, gpu: Int? = nil, dt: Double = 0) {
+                let g = gpu.map { ", \"gpu\": \($0)" } ?? ""
+                lines.append(#"{"t": \#(t + dt), "region": "\#(region)", "site": "\#(site)", "node": "\#(node)", "metric": "\#(metric)", "value": \#(value)\#(g)}"#)
+            }
+            add("up", i % 5 == 4 ? 0 : 1)
+            add("gpu_util", Double(40 + i), gpu: 0)
+            for k in 0..<30 { add("latency_ms", Double(8 + (k * 11 + i * 3) % 240), dt: Double(k) * 0.1) }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    @Test("three regional collectors behind one Prometheus: the union fleet matches their own snapshots; a killed collector's region turns STALE, named")
+    func regionalCollectors() throws {
+        let regions = [("AAA", 12), ("BBB", 9), ("CCC", 15)]
+        let base = freePort()
+        var collectors: [BackgroundProcess] = []
+        var files: [String] = []
+        defer { for c in collectors { c.stop() }; for f in files { try? FileManager.default.removeItem(atPath: f) } }
+        for (i, (region, count)) in regions.enumerated() {
+            let file = temporaryFile(Self.regionFleet(region, count: count))
+            files.append(file)
+            collectors.append(try #require(BackgroundProcess(edgetopBinary(), ["serve", "--replay", file, "--collector", "col-\(region)",
+                                                                              "--listen", "127.0.0.1:\(base + i)"])))
+        }
+        let promPort = base + 3
+        let dir = NSTemporaryDirectory() + "edgetop-prom-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+        global: { scrape_interval: 1s, evaluation_interval: 1s }
+        scrape_configs:
+          - job_name: edgetop
+            honor_labels: true
+            static_configs: [{ targets: ['127.0.0.1:\(base)', '127.0.0.1:\(base + 1)', '127.0.0.1:\(base + 2)'] }]
+        """.write(toFile: dir + "/prometheus.yml", atomically: true, encoding: .utf8)
+        let prom = try #require(BackgroundProcess(which("prometheus")!, [
+            "--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/data",
+            "--web.listen-address=127.0.0.1:\(promPort)", "--log.level=warn",
+        ]))
+        defer { prom.stop() }
+        #expect((0..<3).allSatisfy { waitForPort(base + $0) } && waitForPort(promPort), "\(prom.log)")
+
+        func global() throws -> [String: Any] {
+            let r = spawn(edgetopBinary(), ["snapshot", "--prometheus", "http://127.0.0.1:\(promPort)", "--format", "json", "--view", "nodes"])
+            #expect(r.status == 0, "\(r.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout.prefix(300))")
+        }
+        // Until Prometheus has scraped all three (its first scrapes are spread over an interval).
+        var union: [String: Any] = [:]
+        for _ in 0..<30 {
+            union = try global()
+            if Set(((union["nodes"] as? [[String: Any]]) ?? []).compactMap { $0["region"] as? String }).count == 3 { break }
+            usleep(500_000)
+        }
+        let unionNodes = (union["nodes"] as? [[String: Any]]) ?? []
+        var own: [[String: Any]] = []
+        for i in 0..<3 { own += (try json("http://127.0.0.1:\(base + i)/api/v1/snapshot?view=nodes")["nodes"] as? [[String: Any]]) ?? [] }
+        #expect(unionNodes.count == own.count && own.count == 36,
+                "union \(Dictionary(grouping: unionNodes, by: { $0["region"] as? String ?? "?" }).mapValues(\.count)) own \(Dictionary(grouping: own, by: { $0["region"] as? String ?? "?" }).mapValues(\.count))")
+        for state in ["HEALTHY", "DEGRADED", "DOWN", "STALE"] {
+            #expect(unionNodes.filter { $0["health"] as? String == state }.count == own.filter { $0["health"] as? String == state }.count, "\(state)")
+        }
+        let ownFractions = Dictionary(own.map { ($0["id"] as! String, $0["tier_fractions"] as? [String: Double]) }, uniquingKeysWith: { a, _ in a })
+        for n in unionNodes {
+            #expect(n["tier_fractions"] as? [String: Double] == ownFractions[n["id"] as! String] ?? nil, "\(n["id"] ?? "?") tier fractions")
+        }
+
+        // Kill BBB's collector: within 3 scrape intervals its region is STALE, and says whose.
+        collectors[1].stop()
+        usleep(3_500_000)
+        let after = try global()
+        let bbb = ((after["nodes"] as? [[String: Any]]) ?? []).filter { $0["region"] as? String == "BBB" }
+        #expect(bbb.count == 9, "BBB's nodes are still listed")
+        #expect(bbb.allSatisfy { $0["health"] as? String == "STALE" }, "\(bbb.map { $0["health"] ?? "?" })")
+        #expect(bbb.allSatisfy { ($0["reason"] as? String ?? "").hasPrefix("collector col-BBB (BBB): scrape failed") }, "\(bbb.first?["reason"] ?? "none")")
+        let others = ((after["nodes"] as? [[String: Any]]) ?? []).filter { $0["region"] as? String != "BBB" }
+        #expect(others.count == 27 && others.filter { $0["health"] as? String == "STALE" }.isEmpty)
     }
 
     func json(_ url: String) throws -> [String: Any] {

@@ -19,6 +19,8 @@ public struct HTTPResponse: Sendable {
     public var status: Int
     public var contentType: String
     public var body: [UInt8]
+    /// `Content-Encoding` of `body` (nil: identity).
+    public var contentEncoding: String?
 
     public init(status: Int, contentType: String = "text/plain; charset=utf-8", body: [UInt8]) {
         self.status = status; self.contentType = contentType; self.body = body
@@ -26,6 +28,18 @@ public struct HTTPResponse: Sendable {
 
     public init(status: Int, text: String) {
         self.init(status: status, body: Array((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+
+    /// The response gzipped when the request's `Accept-Encoding` takes gzip and the body is
+    /// worth it (a fleet's /metrics page shrinks ~10×; Prometheus asks for gzip).
+    public func compressed(for request: HTTPRequest) -> HTTPResponse {
+        guard contentEncoding == nil, body.count >= 1024,
+              let accept = request.headers["accept-encoding"]?.lowercased(), accept.contains("gzip"),
+              let packed = Gzip.deflate(body) else { return self }
+        var r = self
+        r.body = packed
+        r.contentEncoding = "gzip"
+        return r
     }
 
     public static func json(_ status: Int, _ text: String) -> HTTPResponse {
@@ -192,6 +206,7 @@ public final class HTTPServer: @unchecked Sendable {
                       413: "Payload Too Large", 415: "Unsupported Media Type", 431: "Request Header Fields Too Large",
                       500: "Internal Server Error", 503: "Service Unavailable"][r.status] ?? "Status"
         var head = "HTTP/1.1 \(r.status) \(reason)\r\nContent-Type: \(r.contentType)\r\nContent-Length: \(r.body.count)\r\n"
+        if let e = r.contentEncoding { head += "Content-Encoding: \(e)\r\nVary: Accept-Encoding\r\n" }
         if close { head += "Connection: close\r\n" }
         head += "\r\n"
         let bytes = Array(head.utf8) + r.body

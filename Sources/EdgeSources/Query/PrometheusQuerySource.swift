@@ -63,7 +63,11 @@ public final class PrometheusQuerySource: @unchecked Sendable {
 
     enum Query: CaseIterable {
         case health, age, util, temp, memUsed, memTotal, power, dcgmUtil, dcgmTemp, latency, vllmLatency, tiers
+        case collectors, collectorTimes, up
     }
+
+    /// How far back a silent collector and its nodes are remembered.
+    static let collectorMemory = "10m"
 
     func promql(_ q: Query) -> String {
         let by = "\(regionLabel), \(siteLabel), \(nodeLabel)"
@@ -81,6 +85,9 @@ public final class PrometheusQuerySource: @unchecked Sendable {
         case .latency: return "sum by (le, \(by)) (increase(edgetop_request_latency_seconds_bucket[\(w)]))"
         case .tiers: return "sum by (le, \(by)) (edgetop_request_latency_seconds_bucket)"
         case .vllmLatency: return "sum by (le, \(by)) (increase({__name__=~\"vllm[:_]e2e_request_latency_seconds_bucket\"}[\(w)]))"
+        case .collectors: return "last_over_time(edgetop_collector_info[\(Self.collectorMemory)])"
+        case .collectorTimes: return "last_over_time(edgetop_collector_snapshot_timestamp_seconds[\(Self.collectorMemory)])"
+        case .up: return "up"
         }
     }
 
@@ -157,6 +164,25 @@ public final class PrometheusQuerySource: @unchecked Sendable {
                 }
             }
         }
+        // A collector Prometheus can no longer scrape: its series went stale, so its regions
+        // would simply vanish. Its nodes as last seen come back STALE, naming it.
+        let silent = silentCollectors(answers, now: now)
+        for c in silent {
+            problems.append(c.message)
+            let nodes: PrometheusAPI.Answer
+            do {
+                nodes = try await client.query("last_over_time(edgetop_node_health{edgetop_collector=\"\(Self.promqlEscape(c.name))\"}[\(Self.collectorMemory)]) == 1",
+                                               at: now, client: http)
+            } catch {
+                problems.append("query nodes of collector \(c.name) failed: \((error as? PrometheusAPI.Failure)?.description ?? "\(error)")")
+                continue
+            }
+            for s in nodes.samples {
+                guard let r = ref(s.labels) else { continue }
+                batch.append(Sample(node: r, time: now, metric: .reportedHealth, value: Double(HealthState.stale.rawValue)))
+                collector.setError(c.message, node: r)
+            }
+        }
         collector.ingest(batch)
         collector.drain()
         var snap = collector.snapshot(at: now)
@@ -179,6 +205,38 @@ public final class PrometheusQuerySource: @unchecked Sendable {
         }
         record(samples: batch.count, problems: problems)
         return (snap, problems)
+    }
+
+    /// A collector whose last scrape failed (`up == 0` for the instance that serves its info).
+    struct SilentCollector: Equatable {
+        var name: String
+        var regions: [String]
+        var silentFor: Double?
+        var message: String {
+            let since = silentFor.map { "last data \(Int($0.rounded()))s ago" } ?? "no data"
+            return "collector \(name) (\(regions.joined(separator: ", "))): scrape failed, \(since)"
+        }
+    }
+
+    func silentCollectors(_ answers: [Query: PrometheusAPI.Answer], now: Double) -> [SilentCollector] {
+        func target(_ l: [String: String]) -> String { "\(l["job"] ?? "")/\(l["instance"] ?? "")" }
+        var down = Set<String>()
+        for s in answers[.up]?.samples ?? [] where s.value == 0 { down.insert(target(s.labels)) }
+        guard !down.isEmpty else { return [] }
+        var names: [String: (regions: Set<String>, last: Double?)] = [:]
+        for s in answers[.collectors]?.samples ?? [] where down.contains(target(s.labels)) {
+            guard let name = s.labels["edgetop_collector"] else { continue }
+            names[name, default: ([], nil)].regions.insert(s.labels[regionLabel] ?? s.labels["region"] ?? "?")
+        }
+        for s in answers[.collectorTimes]?.samples ?? [] where down.contains(target(s.labels)) {
+            guard let name = s.labels["edgetop_collector"], names[name] != nil, s.value.isFinite else { continue }
+            names[name]!.last = max(names[name]!.last ?? -.infinity, s.value)
+        }
+        return names.sorted { $0.key < $1.key }.map { SilentCollector(name: $0.key, regions: $0.value.regions.sorted(), silentFor: $0.value.last.map { max(0, now - $0) }) }
+    }
+
+    static func promqlEscape(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
     }
 
     func record(samples: Int, problems: [String]) {
