@@ -27,3 +27,19 @@ public enum PrintableText {
         return (0x80...0x9F).contains(v) || v == 0x2028 || v == 0x2029 || v == 0xFEFF || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
     }
 }
+
+/// Prometheus text and OpenMetrics label values: backslash, double quote and newline escaped.
+public enum ExpositionText {
+    public static func escapeLabelValue(_ s: String) -> String {
+        var out = ""
+        for c in s.unicodeScalars {
+            switch c {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+}

@@ -1,3 +1,4 @@
+import EdgeCore
 import EdgeSources
 
 /// Prometheus text and OpenMetrics: whatever a parse accepts, written back as plain text 0.0.4
@@ -45,25 +46,12 @@ enum ExpositionHarness {
             out += s.name
             if !s.labels.isEmpty {
                 out += "{"
-                out += s.labels.map { "\($0.name)=\"\(escape($0.value))\"" }.joined(separator: ",")
+                out += s.labels.map { "\($0.name)=\"\(ExpositionText.escapeLabelValue($0.value))\"" }.joined(separator: ",")
                 out += "}"
             }
             out += " "
             out += s.value.isNaN ? "NaN" : s.value == .infinity ? "+Inf" : s.value == -.infinity ? "-Inf" : "\(s.value)"
             out += "\n"
-        }
-        return out
-    }
-
-    static func escape(_ v: String) -> String {
-        var out = ""
-        for c in v.unicodeScalars {
-            switch c {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(c)
-            }
         }
         return out
     }

@@ -30,18 +30,7 @@ public struct MetricsExporter {
         var lines: [String] = []
     }
 
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { ExpositionText.escapeLabelValue(s) }
 
     static func number(_ v: Double) -> String {
         if v.isNaN { return "NaN" }

@@ -18,12 +18,12 @@ struct Bench: ParsableCommand {
     @Flag(help: "Fewer iterations (a smoke run, figures less stable).")
     var quick = false
 
-    @Option(help: "Run one group only: memory, histogram, merge, ingest, view, sources, replay, history, scale.")
+    @Option(help: "Run one group only: memory, histogram, merge, ingest, view, sources, replay, history, scale, query.")
     var only: String?
 
     func validate() throws {
-        if let only, !["memory", "histogram", "merge", "ingest", "view", "sources", "replay", "history", "scale"].contains(only) {
-            throw ValidationError("--only takes memory, histogram, merge, ingest, view, sources, replay, history or scale")
+        if let only, !["memory", "histogram", "merge", "ingest", "view", "sources", "replay", "history", "scale", "query"].contains(only) {
+            throw ValidationError("--only takes memory, histogram, merge, ingest, view, sources, replay, history, scale or query")
         }
     }
 
@@ -44,6 +44,7 @@ struct Bench: ParsableCommand {
         if wanted("replay") { try ReplayBench.run(quick: quick) }
         if wanted("history") { try HistoryBench.run(quick: quick) }
         if wanted("scale") { try ScaleBench.run(quick: quick) }
+        if wanted("query") && !quick { try QueryBench.run() }
     }
 
     // MARK: figures

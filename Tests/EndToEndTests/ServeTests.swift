@@ -171,21 +171,8 @@ struct QueryBackendTests {
                                                                               "--listen", "127.0.0.1:\(base + i)"])))
         }
         let promPort = base + 3
-        let dir = NSTemporaryDirectory() + "edgetop-prom-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try """
-        global: { scrape_interval: 1s, evaluation_interval: 1s }
-        scrape_configs:
-          - job_name: edgetop
-            honor_labels: true
-            static_configs: [{ targets: ['127.0.0.1:\(base)', '127.0.0.1:\(base + 1)', '127.0.0.1:\(base + 2)'] }]
-        """.write(toFile: dir + "/prometheus.yml", atomically: true, encoding: .utf8)
-        let prom = try #require(BackgroundProcess(which("prometheus")!, [
-            "--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/data",
-            "--web.listen-address=127.0.0.1:\(promPort)", "--log.level=warn",
-        ]))
-        defer { prom.stop() }
+        let (prom, dir) = try Self.prometheus(scraping: [base, base + 1, base + 2], port: promPort)
+        defer { prom.stop(); try? FileManager.default.removeItem(atPath: dir) }
         #expect((0..<3).allSatisfy { waitForPort(base + $0) } && waitForPort(promPort), "\(prom.log)")
 
         func global() throws -> [String: Any] {
@@ -225,6 +212,25 @@ struct QueryBackendTests {
         #expect(others.count == 27 && others.filter { $0["health"] as? String == "STALE" }.isEmpty)
     }
 
+    /// A real Prometheus on `port` scraping edgetop on `targets` every second (`honor_labels`,
+    /// as a deployment would); the caller stops it and removes its directory.
+    static func prometheus(scraping targets: [Int], port: Int) throws -> (BackgroundProcess, String) {
+        let dir = NSTemporaryDirectory() + "edgetop-prom-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try """
+        global: { scrape_interval: 1s, evaluation_interval: 1s }
+        scrape_configs:
+          - job_name: edgetop
+            honor_labels: true
+            static_configs: [{ targets: [\(targets.map { "'127.0.0.1:\($0)'" }.joined(separator: ", "))] }]
+        """.write(toFile: dir + "/prometheus.yml", atomically: true, encoding: .utf8)
+        let prom = try #require(BackgroundProcess(which("prometheus")!, [
+            "--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/data",
+            "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
+        ]))
+        return (prom, dir)
+    }
+
     func json(_ url: String) throws -> [String: Any] {
         let r = curl([url])
         return try #require(try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any], "\(r.body.prefix(200))")
@@ -239,21 +245,8 @@ struct QueryBackendTests {
         defer { served.stop() }
         let sim = try #require(BackgroundProcess(edgetopBinary(), ["serve", "--sim-regions", "OC", "--rate", "3000", "--listen", "127.0.0.1:\(simPort)"]))
         defer { sim.stop() }
-        let dir = NSTemporaryDirectory() + "edgetop-prom-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try """
-        global: { scrape_interval: 1s, evaluation_interval: 1s }
-        scrape_configs:
-          - job_name: edgetop
-            honor_labels: true
-            static_configs: [{ targets: ['127.0.0.1:\(servePort)', '127.0.0.1:\(simPort)'] }]
-        """.write(toFile: dir + "/prometheus.yml", atomically: true, encoding: .utf8)
-        let prom = try #require(BackgroundProcess(which("prometheus")!, [
-            "--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/data",
-            "--web.listen-address=127.0.0.1:\(promPort)", "--log.level=warn",
-        ]))
-        defer { prom.stop() }
+        let (prom, dir) = try Self.prometheus(scraping: [servePort, simPort], port: promPort)
+        defer { prom.stop(); try? FileManager.default.removeItem(atPath: dir) }
         #expect(waitForPort(servePort) && waitForPort(simPort) && waitForPort(promPort), "\(prom.log)")
         usleep(9_000_000)  // several 1 s scrapes, so increase() has two points
 

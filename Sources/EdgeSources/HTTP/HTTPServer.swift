@@ -194,7 +194,9 @@ public final class HTTPServer: @unchecked Sendable {
         var query: [String: String] = [:]
         if parts.count == 2 {
             for pair in parts[1].split(separator: "&") {
-                let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+                // `=x` has an empty name: split keeps it, so a hostile query never indexes past the end.
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                    .map { String($0).removingPercentEncoding ?? String($0) }
                 query[kv[0]] = kv.count == 2 ? kv[1] : ""
             }
         }

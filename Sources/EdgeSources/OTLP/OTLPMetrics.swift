@@ -122,7 +122,7 @@ public struct OTLPDecoder {
         let unit = m["unit"] as? String ?? ""
         func reject(_ reason: String, _ n: Int = 1) {
             out.rejected += n
-            if out.firstError == nil { out.firstError = "\(name): \(reason)" }
+            if out.firstError == nil { out.firstError = PrintableText.line("\(name): \(reason)") }
         }
         if let h = m["histogram"] as? [String: Any] {
             guard Self.isLatency(name) else { return }

@@ -23,6 +23,9 @@ public final class PrometheusQuerySource: @unchecked Sendable {
     deinit { http.shutdown() }
     private let lock = NSLock()
     private var stats: SourceStats
+    /// What the last refresh cost: queries sent and series read back.
+    public var lastRefresh: (queries: Int, series: Int) { lock.withLock { refreshCost } }
+    private var refreshCost = (queries: 0, series: 0)
 
     public init(client: PrometheusClient, window: Double, config: CollectorConfig) {
         self.client = client
@@ -114,6 +117,7 @@ public final class PrometheusQuerySource: @unchecked Sendable {
                 }
             }
         }
+        var cost = (queries: Query.allCases.count, series: answers.values.reduce(0) { $0 + $1.samples.count })
         let collector = Collector(config: config)
         collector.nameDefaultSource("prometheus")
         var refs: [String: NodeRef] = [:]
@@ -170,6 +174,7 @@ public final class PrometheusQuerySource: @unchecked Sendable {
         for c in silent {
             problems.append(c.message)
             let nodes: PrometheusAPI.Answer
+            cost.queries += 1
             do {
                 nodes = try await client.query("last_over_time(edgetop_node_health{edgetop_collector=\"\(Self.promqlEscape(c.name))\"}[\(Self.collectorMemory)]) == 1",
                                                at: now, client: http)
@@ -177,6 +182,7 @@ public final class PrometheusQuerySource: @unchecked Sendable {
                 problems.append("query nodes of collector \(c.name) failed: \((error as? PrometheusAPI.Failure)?.description ?? "\(error)")")
                 continue
             }
+            cost.series += nodes.samples.count
             for s in nodes.samples {
                 guard let r = ref(s.labels) else { continue }
                 batch.append(Sample(node: r, time: now, metric: .reportedHealth, value: Double(HealthState.stale.rawValue)))
@@ -204,6 +210,7 @@ public final class PrometheusQuerySource: @unchecked Sendable {
             snap.nodes[i].requestsTotal = cumulative.last ?? 0
         }
         record(samples: batch.count, problems: problems)
+        lock.withLock { refreshCost = cost }
         return (snap, problems)
     }
 
