@@ -1,4 +1,6 @@
+import EdgeCollector
 import EdgeSources
+import EdgeTestSupport
 import Foundation
 import Testing
 
@@ -78,5 +80,17 @@ struct StatsDParserTests {
         #expect(a.tags == ["region": "WEU", "site": "fra1", "node": "fra1-n01", "model": "llama"])
         #expect(b.values == [1, 2, 3] && b.tags["node"] == "n2")
         #expect(d.kind == .counter && d.values == [3])
+    }
+
+    @Test("a listener placed by its argument shows its node before traffic; an unplaced one adds no phantom node")
+    func listenerNode() throws {
+        let port = freePort()
+        for (argument, nodes) in [("127.0.0.1:\(port)", 0), ("127.0.0.1:\(port),region=WEU,site=fra1,node=fra1-n01", 1)] {
+            let collector = Collector()
+            let receiver = StatsDReceiver(options: try StatsDOptions(argument: argument), collector: collector)
+            try receiver.start()
+            #expect(collector.registeredNodeCount == nodes, "\(argument)")
+            receiver.stop()
+        }
     }
 }

@@ -15,6 +15,10 @@ public struct StatsDOptions: Sendable, Equatable {
     /// The service whose requests these timings measure ("": the node's only service). Two
     /// sources' latency for one node is summed only when they name different services.
     public var service = ""
+    /// Whether the argument placed the listener (region, site or node given): only then is
+    /// its default node shown before traffic arrives ("no data yet"); otherwise tagged
+    /// traffic places everything and a phantom `default/statsd` node would be noise.
+    public var placed = false
 
     public struct ParseError: Error, CustomStringConvertible { public var description: String }
 
@@ -33,9 +37,9 @@ public struct StatsDOptions: Sendable, Equatable {
             let kv = option.split(separator: "=", maxSplits: 1).map(String.init)
             guard kv.count == 2, !kv[1].isEmpty else { throw ParseError(description: "--statsd option \"\(option)\": expected key=value") }
             switch kv[0] {
-            case "region": region = kv[1]
-            case "site": site = kv[1]
-            case "node": node = kv[1]
+            case "region": region = kv[1]; placed = true
+            case "site": site = kv[1]; placed = true
+            case "node": node = kv[1]; placed = true
             case "service": service = kv[1]
             default: throw ParseError(description: "--statsd option \"\(kv[0])\" is unknown (region, site, node, service)")
             }
@@ -76,7 +80,7 @@ public final class StatsDReceiver: @unchecked Sendable {
         } catch { throw BindError(description: "\(error)") }
         var buffer: Int32 = 8 << 20
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, socklen_t(MemoryLayout<Int32>.size))
-        _ = collector.register(placement(node: options.node, tags: [:]))
+        if options.placed { _ = collector.register(placement(node: options.node, tags: [:])) }
         loop.start(name: "edgetop.statsd") { [self] in run() }
     }
 
