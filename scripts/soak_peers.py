@@ -7,7 +7,7 @@
   - an OTLP/HTTP JSON sender of GPU gauges (8 points per request) at --otlp-rate requests/s.
 Every 5 s it rewrites --counts with what it sent, as `key value` lines; SIGTERM stops the
 senders first, writes the final counts, then exits."""
-import argparse, http.server, json, os, random, signal, socket, socketserver, struct, threading, time, urllib.request
+import argparse, http.server, io, json, os, random, signal, socket, socketserver, struct, threading, time, urllib.request
 import statsd
 
 ap = argparse.ArgumentParser()
@@ -42,8 +42,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif self.path.startswith("/hang"):
             time.sleep(3600)
         elif self.path.startswith("/reset"):
+            # Linger 0: closing sends a TCP reset. The buffered files hold the socket open
+            # too, so they are closed first (else the client would just wait).
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.rfile.close(); self.wfile.close()
             self.connection.close()
+            self.rfile, self.wfile = io.BytesIO(), io.BytesIO()  # the handler's own flush lands here
         elif self.path.startswith("/broken"):
             self.page("<html><body><h1>502 Bad Gateway</h1></body></html>\n", "text/html")
         elif self.path.startswith("/explode"):
