@@ -35,6 +35,7 @@ struct Route: ParsableCommand {
 
     func validate() throws {
         guard format == "table" || format == "json" else { throw ValidationError("--format must be table or json") }
+        if source.withSim { throw ValidationError("--with-sim runs the simulator beside live sources in the live view and serve, not in route") }
         guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
         guard duration.isFinite, duration >= 0, duration <= 86_400 else { throw ValidationError("--duration must be between 0 and 86400 seconds") }
         if let workload, WorkloadClass(exactly: workload) == nil {

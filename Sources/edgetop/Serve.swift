@@ -46,6 +46,7 @@ struct Serve: ParsableCommand {
         } else if source.hasLiveSources {
             live = try LiveSources(options: source, collector: collector)
             try live?.start()
+            if source.withSim { driver = try source.runningSimulator(into: collector, history: 1) }
         } else if let path = source.replay {
             // A replayed fleet is served as it stands at its last sample (a fixed picture).
             replayTime = try source.runReplay(into: collector, path: path)

@@ -64,6 +64,7 @@ struct Snapshot: ParsableCommand {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         guard duration.isFinite, duration >= 0, duration <= 86_400 else { throw ValidationError("--duration must be between 0 and 86400 seconds") }
         if let width, width < 40 || width > 1000 { throw ValidationError("--width must be between 40 and 1000") }
+        if source.withSim { throw ValidationError("--with-sim runs the simulator beside live sources in the live view and serve, not in snapshot") }
     }
 
     func run() throws {

@@ -100,6 +100,8 @@ struct SnapshotCommandTests {
         ["snapshot", "--bogus"], ["snapshot", "--format", "xml"], ["snapshot", "--view", "planets"],
         ["snapshot", "--check", "p99"], ["snapshot", "--limit", "0"], ["snapshot", "--region", "MARS", "--duration", "1"],
         ["snapshot", "--replay", "/nonexistent/file.jsonl"], ["snapshot", "--window", "-5"], ["snapshot", "--sim-scale", "0.5"],
+        ["snapshot", "--with-sim"], ["snapshot", "--with-sim", "--statsd", "127.0.0.1:18999"],
+        ["route", "--from", "Paris", "--with-sim", "--statsd", "127.0.0.1:18999"],
     ])
     func usageErrors(args: [String]) {
         let r = spawn(bin, args)
