@@ -41,17 +41,21 @@ extension RegionShard {
         for siteSlot in sites.indices {  // by index: copying the site's placement costs a retain per string
             scratchSite.reset()
             var siteTotals = StepTotals()
+            /// A node's step `j`: its 1 s ring, its minute so far, and its site's totals.
+            func record(_ totals: StepTotals, p50: Double, p99: Double, of n: NodeState, in rings: HistoryRings) {
+                rings.short.write(j, totals.step(p50: p50, p99: p99))
+                n.minuteWorst = max(n.minuteWorst ?? totals.health.worst, totals.health.worst)
+                var forMinute = totals
+                forMinute.health = HealthCounts()
+                n.minuteTotals.add(forMinute)
+                siteTotals.add(totals)
+            }
             for slot in sites[siteSlot].nodeSlots {
                 let n = nodes[slot]
                 let rings = n.history ?? makeRings(n)
                 // A quiet node repeats its last quiet step (a sparse replay has thousands).
                 if !n.touched, let quiet = n.idleTotals, now <= n.idleValidUntil, j % 5 != 0 || n.verdictFresh, !config.historyWalksQuietNodes {
-                    rings.short.write(j, quiet.step(p50: .nan, p99: .nan))
-                    n.minuteWorst = max(n.minuteWorst ?? quiet.health.worst, quiet.health.worst)
-                    var forMinute = quiet
-                    forMinute.health = HealthCounts()
-                    n.minuteTotals.add(forMinute)
-                    siteTotals.add(quiet)
+                    record(quiet, p50: .nan, p99: .nan, of: n, in: rings)
                     continue
                 }
                 let wasTouched = n.touched
@@ -71,12 +75,7 @@ extension RegionShard {
                 } else {
                     n.idleTotals = nil
                 }
-                rings.short.write(j, totals.step(p50: q.p50, p99: q.p99))
-                n.minuteWorst = max(n.minuteWorst ?? state, state)
-                var forMinute = totals
-                forMinute.health = HealthCounts()
-                n.minuteTotals.add(forMinute)
-                siteTotals.add(totals)
+                record(totals, p50: q.p50, p99: q.p99, of: n, in: rings)
             }
             finishSite(siteSlot, j, siteTotals, long: false, region: &region)
         }

@@ -159,8 +159,3 @@ enum ReplayLineScanner {
         return true
     }
 }
-
-extension Metric {
-    /// Metric by its replay/JSON name, from a dictionary (the hot replay path looks one up per line).
-    static let byName: [String: Metric] = Dictionary(uniqueKeysWithValues: Metric.allCases.map { ($0.name, $0) })
-}

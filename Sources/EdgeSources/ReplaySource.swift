@@ -224,7 +224,8 @@ public struct ReplaySource {
         guard valid(site) else { return .failure(Reason(reason: "missing or invalid \"site\"")) }
         guard valid(node) else { return .failure(Reason(reason: "missing or invalid \"node\"")) }
         guard let metricName else { return .failure(Reason(reason: "missing \"metric\"")) }
-        guard let metric = Metric.byName[metricName] else {
+        var name = metricName
+        guard let metric = name.withUTF8({ Metric.named(UnsafeRawBufferPointer($0)) }) else {
             return .failure(Reason(reason: "unknown metric \"\(metricName.prefix(40))\""))
         }
         return sample(t: t, metric: metric, value: value, gpu: gpuValue, weight: weight, src: src, workload: workload) { this in

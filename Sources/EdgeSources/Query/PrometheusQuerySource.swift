@@ -176,7 +176,7 @@ public final class PrometheusQuerySource: @unchecked Sendable {
             let nodes: PrometheusAPI.Answer
             cost.queries += 1
             do {
-                nodes = try await client.query("last_over_time(edgetop_node_health{edgetop_collector=\"\(Self.promqlEscape(c.name))\"}[\(Self.collectorMemory)]) == 1",
+                nodes = try await client.query("last_over_time(edgetop_node_health{edgetop_collector=\"\(ExpositionText.escapeLabelValue(c.name))\"}[\(Self.collectorMemory)]) == 1",
                                                at: now, client: http)
             } catch {
                 problems.append("query nodes of collector \(c.name) failed: \((error as? PrometheusAPI.Failure)?.description ?? "\(error)")")
@@ -240,10 +240,6 @@ public final class PrometheusQuerySource: @unchecked Sendable {
             names[name]!.last = max(names[name]!.last ?? -.infinity, s.value)
         }
         return names.sorted { $0.key < $1.key }.map { SilentCollector(name: $0.key, regions: $0.value.regions.sorted(), silentFor: $0.value.last.map { max(0, now - $0) }) }
-    }
-
-    static func promqlEscape(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
     }
 
     func record(samples: Int, problems: [String]) {
