@@ -159,8 +159,35 @@ public struct GroupStatus: Sendable, Equatable {
     public var latitude: Double = .nan
     public var longitude: Double = .nan
     public var nodeCount: Int { health.total }
+
+    public init(kind: GroupKind, id: String, name: String, region: String, country: String, health: HealthCounts,
+                latency: LatencySummary, rps: Double, errorRatio: Double, gpuUtilPct: Double, gpuTempMaxC: Double,
+                gpuCount: Int, ageS: Double, tierMs: Double, capacityRps: Double = .nan) {
+        self.capacityRps = capacityRps
+        self.kind = kind; self.id = id; self.name = name; self.region = region; self.country = country
+        self.health = health; self.latency = latency; self.rps = rps; self.errorRatio = errorRatio
+        self.gpuUtilPct = gpuUtilPct; self.gpuTempMaxC = gpuTempMaxC; self.gpuCount = gpuCount; self.ageS = ageS
+        self.tierMs = tierMs
+    }
     /// Capacity not in use: 1 − rps / capacity (NaN without a capacity).
     public var headroom: Double { capacityRps > 0 ? 1 - rps / capacityRps : .nan }
+}
+
+/// Which nodes a snapshot lists.
+public enum NodeCoverage: Sendable, Equatable {
+    /// Every node the groups count.
+    case all
+    /// The nodes that are not HEALTHY (or have a throttling GPU or an Xid), plus every node of
+    /// `site` and the node `node` when given: group rows still count every node.
+    case partial(site: String?, node: String?)
+
+    /// Whether every node of `site` is listed.
+    public func lists(site: String) -> Bool {
+        switch self {
+        case .all: true
+        case .partial(let s, _): s == site
+        }
+    }
 }
 
 /// Counters of the ingest path, cumulative since start.
@@ -187,6 +214,9 @@ public struct FleetSnapshot: Sendable {
     public var fleetHistogram: CompactHistogram
     /// The classes' tiers and SLO targets the figures were judged against.
     public var classCatalog: ClassCatalog = .standard
+    /// Which nodes `nodes` lists: every node of the groups, or (the query backend's scoped
+    /// refreshes) only the exceptions and the site or node on screen.
+    public var nodeCoverage: NodeCoverage = .all
 
     public init(time: Double, windowSeconds: Double, fleet: GroupStatus, regions: [GroupStatus],
                 sites: [GroupStatus], nodes: [NodeStatus], ingest: IngestStats, fleetHistogram: CompactHistogram) {

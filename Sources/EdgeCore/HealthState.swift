@@ -64,11 +64,21 @@ public struct HealthCounts: Sendable, Equatable {
     }
 
     public subscript(state: HealthState) -> Int {
-        switch state {
-        case .healthy: healthy
-        case .degraded: degraded
-        case .down: down
-        case .stale: stale
+        get {
+            switch state {
+            case .healthy: healthy
+            case .degraded: degraded
+            case .down: down
+            case .stale: stale
+            }
+        }
+        set {
+            switch state {
+            case .healthy: healthy = newValue
+            case .degraded: degraded = newValue
+            case .down: down = newValue
+            case .stale: stale = newValue
+            }
         }
     }
 }

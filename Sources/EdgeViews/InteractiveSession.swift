@@ -7,16 +7,41 @@ import Foundation
 public final class SnapshotPump: @unchecked Sendable {
     private let queue = DispatchQueue(label: "edgetop.snapshots")
     private let lock = NSLock()
-    private let make: @Sendable () -> FleetSnapshot
+    private let make: @Sendable (Level) -> FleetSnapshot
     private var latest: FleetSnapshot?
     private var sequence = 0
     private var inFlight = false
+    /// Asked for while one was being made: make another when it is done.
+    private var again = false
+    /// Whether what a snapshot holds depends on the level on screen (the query backend reads
+    /// per-node series only for the scope shown), and that level.
+    private let scoped: Bool
+    private var focusLevel: Level = .triage
+    private var inFlightLevel: Level = .triage
     /// Where histories come from (nil: none), what the screen wants of them, and the last read.
     public var historyProvider: (any HistoryProvider)?
     private var wanted: (entities: [HistoryEntity], span: HistorySpan) = ([], .m15)
     private var histories: (short: [HistoryEntity: HistorySeries], chart: [HistoryEntity: HistorySeries]) = ([:], [:])
 
-    public init(make: @escaping @Sendable () -> FleetSnapshot) { self.make = make }
+    public init(make: @escaping @Sendable () -> FleetSnapshot) {
+        self.make = { _ in make() }
+        scoped = false
+    }
+
+    /// A pump whose snapshots hold what the level on screen needs (`focus(_:)` says which).
+    public init(scoped make: @escaping @Sendable (Level) -> FleetSnapshot) {
+        self.make = make
+        scoped = true
+    }
+
+    /// Says which level is on screen. Returns true when a scoped pump must read anew for it.
+    @discardableResult
+    public func focus(_ level: Level) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        guard scoped, level != focusLevel else { return false }
+        focusLevel = level
+        return true
+    }
 
     /// Says which entities' histories the next snapshot should bring (what is on screen).
     /// Returns true when that changed.
@@ -49,17 +74,23 @@ public final class SnapshotPump: @unchecked Sendable {
     /// Starts a snapshot unless one is already being made.
     public func request() {
         lock.lock()
-        if inFlight { lock.unlock(); return }
+        if inFlight { again = again || inFlightLevel != focusLevel; lock.unlock(); return }
         inFlight = true
+        let level = focusLevel
+        inFlightLevel = level
         lock.unlock()
         queue.async { [self] in
-            let s = make()
+            let s = make(level)
             readHistory(at: s.time)
             lock.lock()
             latest = s
             sequence += 1
             inFlight = false
+            // A drill while this one was read: read again for the new level at once.
+            let next = again
+            again = false
             lock.unlock()
+            if next { request() }
         }
     }
 
@@ -71,7 +102,7 @@ public final class SnapshotPump: @unchecked Sendable {
 
     /// Makes one snapshot now, on the caller's thread (the first frame).
     public func prime() {
-        let s = make()
+        let s = make(lock.withLock { focusLevel })
         lock.lock(); latest = s; sequence += 1; lock.unlock()
     }
 }
@@ -171,6 +202,8 @@ public final class InteractiveSession {
                 let markBefore = state.mark?.id
                 state = state.handle(key)
                 if state.mark?.id != markBefore { autoMark = false }
+                // A scoped source reads the new level's nodes now, not at the next refresh.
+                if pump.focus(state.level) && !state.paused { pump.request() }
                 dirty = true
                 if wasPaused && !state.paused { nextRefresh = 0 }  // resume shows fresh data at once
                 if let replay {

@@ -13,8 +13,13 @@ public struct MetricsExporter {
     /// series, so a global view knows who judged each region and can tell when one goes silent.
     public var collector: String?
 
-    public init(snapshot: FleetSnapshot, sources: [SourceStats] = [], version: String, collector: String? = nil) {
+    /// The level request latency, requests and errors are exported at (`serve --metrics-detail`).
+    public var detail: MetricsDetail = .node
+
+    public init(snapshot: FleetSnapshot, sources: [SourceStats] = [], version: String, collector: String? = nil,
+                detail: MetricsDetail = .node) {
         self.snapshot = snapshot; self.sources = sources; self.version = version; self.collector = collector
+        self.detail = detail
     }
 
     public static let textContentType = "text/plain; version=0.0.4; charset=utf-8"
@@ -83,22 +88,36 @@ public struct MetricsExporter {
             for r in snapshot.regions { add(18, "", c + ",region=\"\(Self.escape(r.id))\"", 1) }
             add(19, "", c, snapshot.time)
         }
+        // Request figures by node, or summed per site or region (`detail`), in snapshot order.
+        var requestGroups: [(labels: String, figures: RequestFigures)] = []
+        var groupIndex: [String: Int] = [:]
+        func requests(_ labels: String, _ f: RequestFigures) {
+            var cumulative: UInt64 = 0
+            add(8, "_total", labels, Double(f.requests))
+            add(9, "_total", labels, Double(f.errors))
+            for (b, bound) in TierBuckets.upperBoundsMs.enumerated() {
+                cumulative &+= f.buckets[b]
+                let le = bound.isInfinite ? "+Inf" : Self.number(bound / 1000)
+                add(10, "_bucket", labels + ",le=\"\(le)\"", Double(cumulative))
+            }
+            add(10, "_count", labels, Double(f.requests))
+            add(10, "_sum", labels, f.sumMs / 1000)
+        }
         for n in snapshot.nodes {
             let l = "region=\"\(Self.escape(n.region))\",site=\"\(Self.escape(n.site))\",node=\"\(Self.escape(n.id))\""
             for state in HealthState.allCases {
                 add(6, "", l + judge + ",state=\"\(state.label.lowercased())\"", n.health == state ? 1 : 0)
             }
             if n.ageS.isFinite { add(7, "", l, n.ageS) }
-            add(8, "_total", l, Double(n.requestsTotal))
-            add(9, "_total", l, Double(n.errorsTotal))
-            var cumulative: UInt64 = 0
-            for (b, bound) in TierBuckets.upperBoundsMs.enumerated() {
-                cumulative &+= b < n.tierCounts.count ? n.tierCounts[b] : 0
-                let le = bound.isInfinite ? "+Inf" : Self.number(bound / 1000)
-                add(10, "_bucket", l + ",le=\"\(le)\"", Double(cumulative))
+            switch detail {
+            case .node: requests(l, RequestFigures(n))
+            case .site, .region:
+                let key = detail == .site ? "region=\"\(Self.escape(n.region))\",site=\"\(Self.escape(n.site))\"" : "region=\"\(Self.escape(n.region))\""
+                if let i = groupIndex[key] { requestGroups[i].figures.add(n) } else {
+                    groupIndex[key] = requestGroups.count
+                    requestGroups.append((key, RequestFigures(n)))
+                }
             }
-            add(10, "_count", l, Double(n.requestsTotal))
-            add(10, "_sum", l, n.latencySumMs / 1000)
             for g in n.gpus {
                 let gl = l + ",gpu=\"\(g.index)\""
                 if g.utilPct.isFinite { add(11, "", gl, g.utilPct / 100) }
@@ -112,6 +131,7 @@ public struct MetricsExporter {
                 }
             }
         }
+        for g in requestGroups { requests(g.labels, g.figures) }
         var out = ""
         for f in fams where !f.lines.isEmpty {
             // Text 0.0.4 names a counter family after its samples; OpenMetrics after the base.
@@ -122,5 +142,29 @@ public struct MetricsExporter {
         }
         if openMetrics { out += "# EOF\n" }
         return out
+    }
+}
+
+/// Where `serve` exports request latency, requests and errors: per node (22 series a node), or
+/// summed per site or per region for fleets whose Prometheus must hold less (5 series a node
+/// for health and data age, 17 per site or region). GPU gauges stay per GPU.
+public enum MetricsDetail: String, Sendable, CaseIterable {
+    case node, site, region
+}
+
+/// A node's or a group's request counters: per tier bucket (not cumulative), totals, sum.
+struct RequestFigures {
+    var buckets = [UInt64](repeating: 0, count: TierBuckets.upperBoundsMs.count)
+    var requests: UInt64 = 0
+    var errors: UInt64 = 0
+    var sumMs = 0.0
+
+    init(_ n: NodeStatus) { add(n) }
+
+    mutating func add(_ n: NodeStatus) {
+        for b in buckets.indices where b < n.tierCounts.count { buckets[b] &+= n.tierCounts[b] }
+        requests &+= n.requestsTotal
+        errors &+= n.errorsTotal
+        sumMs += n.latencySumMs
     }
 }

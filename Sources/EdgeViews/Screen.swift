@@ -159,6 +159,17 @@ public enum Screen {
         }
     }
 
+    /// What to say instead of a partial node list: a query backend reads a site's or a node's
+    /// series only once it is on screen, and until then its snapshot lists only the exceptions.
+    static func awaitingNodes(_ state: UIState) -> String? {
+        guard let coverage = state.snapshot?.nodeCoverage, coverage != .all else { return nil }
+        switch state.level {
+        case .site(let s) where !coverage.lists(site: s): return "reading the nodes of \(s)…"
+        case .node(let n) where !(state.snapshot?.nodes.contains { $0.id == n } ?? false): return "reading \(n)…"
+        default: return nil
+        }
+    }
+
     static func table(_ g: inout CellGrid, _ state: inout UIState, top: Int, bottom: Int) {
         guard let model = state.table() else { return }
         let showBar = g.width >= 120 && model.columns.contains { $0.title == "GPU%" }
@@ -184,11 +195,14 @@ public enum Screen {
         state.scroll(visibleRows: visible, rows: model.rows)
         let first = state.scrollTop[state.level] ?? 0
         let selected = state.selection(in: model.rows)
-        if model.rows.isEmpty {
+        let awaiting = awaitingNodes(state)
+        if let awaiting {
+            g.put(awaiting, x: 2, y: top + 2, style: CellStyle(.dim), maxWidth: g.width - 3)
+        } else if model.rows.isEmpty {
             let what = state.filter.isEmpty ? "nothing to show" : "no rows match \"\(state.filter)\" (Esc then / to change)"
             g.put(what, x: 2, y: top + 2, style: CellStyle(.dim))
         }
-        for (line, i) in (first..<min(model.rows.count, first + visible)).enumerated() {
+        for (line, i) in (first..<min(model.rows.count, awaiting == nil ? first + visible : first)).enumerated() {
             let row = model.rows[i]
             let y = top + 1 + line
             var x = 1

@@ -27,6 +27,10 @@ struct Serve: ParsableCommand {
     @Option(help: "This collector's name, exported as edgetop_collector (default: its --sim-regions, else \"edgetop\"): a global view (--prometheus) names it when it goes silent.")
     var collector: String?
 
+    @Option(help: ArgumentHelp("Export request latency, requests and errors per node, or summed per site or region (fewer series for large fleets; health stays per node, GPU gauges per GPU).",
+                               valueName: "node|site|region"))
+    var metricsDetail: MetricsDetail = .node
+
     var collectorName: String { collector ?? source.simRegions.map { $0.replacingOccurrences(of: ",", with: "+") } ?? "edgetop" }
 
     func run() throws {
@@ -58,9 +62,11 @@ struct Serve: ParsableCommand {
         pump.prime()
         let label = source.sourceLabel
         let name = collectorName
+        let detail = metricsDetail
         let sourceStats: @Sendable () -> [SourceStats] = { [live] in live?.stats ?? [] }
         let server = HTTPServer(host: host, port: port) { request in
-            Serve.handle(request, snapshot: pump.current().snapshot, sources: sourceStats(), label: label, history: collector, collector: name)
+            Serve.handle(request, snapshot: pump.current().snapshot, sources: sourceStats(), label: label, history: collector,
+                         collector: name, detail: detail)
         }
         do { try server.start() } catch { throw UserError(description: "\(error)") }
         FileHandle.standardError.write(Data("edgetop: serving \(label) on http://\(host):\(server.port)/metrics\n".utf8))
@@ -77,7 +83,7 @@ struct Serve: ParsableCommand {
     }
 
     static func handle(_ r: HTTPRequest, snapshot: FleetSnapshot?, sources: [SourceStats], label: String,
-                       history: (any HistoryProvider)? = nil, collector: String? = nil) -> HTTPResponse {
+                       history: (any HistoryProvider)? = nil, collector: String? = nil, detail: MetricsDetail = .node) -> HTTPResponse {
         guard r.method == "GET" || r.method == "HEAD" else { return HTTPResponse(status: 405, text: "use GET") }
         switch r.path {
         case "/healthz":
@@ -85,8 +91,8 @@ struct Serve: ParsableCommand {
         case "/metrics":
             guard let snapshot else { return HTTPResponse(status: 503, text: "no snapshot yet") }
             let om = r.headers["accept"]?.contains("application/openmetrics-text") == true
-            let text = MetricsExporter(snapshot: snapshot, sources: sources, version: Edgetop.configuration.version, collector: collector)
-                .render(openMetrics: om)
+            let text = MetricsExporter(snapshot: snapshot, sources: sources, version: Edgetop.configuration.version, collector: collector,
+                                       detail: detail).render(openMetrics: om)
             return HTTPResponse(status: 200, contentType: om ? MetricsExporter.openMetricsContentType : MetricsExporter.textContentType,
                                 body: Array(text.utf8)).compressed(for: r)
         case "/api/v1/snapshot":
@@ -137,3 +143,5 @@ struct Serve: ParsableCommand {
         }
     }
 }
+
+extension MetricsDetail: ExpressibleByArgument {}

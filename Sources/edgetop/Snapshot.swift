@@ -72,7 +72,7 @@ struct Snapshot: ParsableCommand {
         let parsedChecks: [SnapshotCheck]
         do { parsedChecks = try checks.map(SnapshotCheck.init) } catch { throw UserError(description: "\(error)") }
         // History costs a walk over every node each second of data: only when it is printed.
-        let collected = try source.collectOnce(duration: duration, keepHistory: history != nil)
+        let collected = try source.collectOnce(duration: duration, keepHistory: history != nil, queryScope: queryScope)
         let snap = collected.snapshot, collector = collected.collector
         let sourceStats = collected.sourceStats, historyProvider = collected.historyProvider
         let scope = Scope(region: region, site: site, node: node)
@@ -98,6 +98,18 @@ struct Snapshot: ParsableCommand {
         let failures = parsedChecks.compactMap { $0.failure(in: snap, scope: scope) }
         for f in failures { FileHandle.standardError.write(Data("edgetop: \(f)\n".utf8)) }
         if !failures.isEmpty { throw ExitCode(1) }
+    }
+
+    /// What a query backend must read for this view: aggregates for group rows, per-node series
+    /// only where nodes are printed.
+    var queryScope: QueryScope {
+        if let node { return .node(node) }
+        if let site, view == .nodes || view == .gpus { return .site(site) }
+        switch view {
+        case .fleet, .regions, .triage: return site.map { .site($0) } ?? .fleet
+        case .sites, .capacity: return site.map { .site($0) } ?? region.map { .region($0) } ?? .allSites
+        case .nodes, .gpus: return .everything
+        }
     }
 
     private func checkScopeExists(_ snap: FleetSnapshot, _ scope: Scope) throws {
@@ -148,7 +160,7 @@ struct Collected {
 extension SourceOptions {
     /// Collects once (replay, live sources for `duration`, or the simulator); `keepHistory`
     /// false leaves the history rings out (what `snapshot` without `--history` needs).
-    func collectOnce(duration: Double, keepHistory: Bool = true) throws -> Collected {
+    func collectOnce(duration: Double, keepHistory: Bool = true, queryScope: QueryScope = .everything) throws -> Collected {
         var config = collectorConfig()
         if !keepHistory { config.history = .off }
         let collector = Collector(config: config)
@@ -159,7 +171,7 @@ extension SourceOptions {
         var historyProvider: (any HistoryProvider)?
         if let q = try querySource() {
             let now = Date().timeIntervalSince1970
-            let (snap, problems) = SourceOptions.blockingSnapshot(q, at: now)
+            let (snap, problems) = SourceOptions.blockingSnapshot(q, at: now, scope: queryScope)
             // A partial answer still prints: what is missing is said on stderr.
             for p in problems { FileHandle.standardError.write(Data("edgetop: \(p)\n".utf8)) }
             if snap.nodes.isEmpty && !problems.isEmpty {

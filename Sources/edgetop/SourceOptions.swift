@@ -78,12 +78,12 @@ struct SourceOptions: ParsableArguments {
     }
 
     /// One snapshot from the query backend, waiting for its concurrent queries.
-    static func blockingSnapshot(_ q: PrometheusQuerySource, at now: Double) -> (FleetSnapshot, [String]) {
+    static func blockingSnapshot(_ q: PrometheusQuerySource, at now: Double, scope: QueryScope = .everything) -> (FleetSnapshot, [String]) {
         final class Box: @unchecked Sendable { var value: (FleetSnapshot, [String])? }
         let box = Box()
         let done = DispatchSemaphore(value: 0)
         Task.detached {
-            box.value = await q.snapshot(at: now)
+            box.value = await q.snapshot(at: now, scope: scope)
             done.signal()
         }
         done.wait()

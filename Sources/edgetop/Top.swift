@@ -72,7 +72,10 @@ struct Top: ParsableCommand {
         var load: ReplayLoad?
         if let q = try source.querySource() {
             query = q
-            pump = SnapshotPump { SourceOptions.blockingSnapshot(q, at: Date().timeIntervalSince1970).0 }
+            // Per-node series only for the level on screen; groups from aggregates.
+            pump = SnapshotPump(scoped: { level in
+                SourceOptions.blockingSnapshot(q, at: Date().timeIntervalSince1970, scope: QueryScope(level)).0
+            })
         } else if source.hasLiveSources {
             live = try LiveSources(options: source, collector: collector)
             try live?.start()
@@ -229,5 +232,18 @@ struct PlayerHistory: HistoryProvider {
     let player: ReplayPlayer
     func history(of entities: [HistoryEntity], span: HistorySpan, at now: Double) -> [HistoryEntity: HistorySeries] {
         player.collector.history(of: entities, span: span, at: now)
+    }
+}
+
+extension QueryScope {
+    /// What the query backend reads for a level of the live view.
+    init(_ level: Level) {
+        switch level {
+        case .triage, .fleet: self = .fleet
+        case .allSites: self = .allSites
+        case .region(let r): self = .region(r)
+        case .site(let s): self = .site(s)
+        case .node(let n): self = .node(n)
+        }
     }
 }

@@ -42,10 +42,10 @@ extension PrometheusQuerySource: HistoryProvider {
                 (.utilMax, "max \(group) (edgetop_gpu_utilization_ratio\(matcher)) * 100"),
                 (.tempMean, "avg \(group) (edgetop_gpu_temperature_celsius\(matcher))"),
                 (.tempMax, "max \(group) (edgetop_gpu_temperature_celsius\(matcher))"),
-                (.healthy, "count \(group) (edgetop_node_health\(Self.with(matcher, "state=\"HEALTHY\"")) == 1)"),
-                (.degraded, "count \(group) (edgetop_node_health\(Self.with(matcher, "state=\"DEGRADED\"")) == 1)"),
-                (.down, "count \(group) (edgetop_node_health\(Self.with(matcher, "state=\"DOWN\"")) == 1)"),
-                (.stale, "count \(group) (edgetop_node_health\(Self.with(matcher, "state=\"STALE\"")) == 1)"),
+                (.healthy, "count \(group) (edgetop_node_health\(Self.with(matcher, "state=\"healthy\"")) == 1)"),
+                (.degraded, "count \(group) (edgetop_node_health\(Self.with(matcher, "state=\"degraded\"")) == 1)"),
+                (.down, "count \(group) (edgetop_node_health\(Self.with(matcher, "state=\"down\"")) == 1)"),
+                (.stale, "count \(group) (edgetop_node_health\(Self.with(matcher, "state=\"stale\"")) == 1)"),
             ]
             let answers = rangeQueries(queries.map(\.1), start: start, end: end, step: step)
             var result: [String: [Figure: [Int: Double]]] = [:]

@@ -5,27 +5,45 @@ import Foundation
 /// Builds fleet snapshots from a Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir)
 /// instead of scraping: the scale path for fleets one process cannot scrape.
 ///
-/// Each refresh runs its instant queries concurrently, each with a timeout, and turns the
-/// answers into samples for a fresh collector: node health as the regional collector reported
-/// it (`edgetop_node_health`), data age, GPU gauges (edgetop's and DCGM's), and request
+/// A refresh is sized by what is on screen (`QueryScope`): rows of the fleet, regions and sites
+/// come from aggregates (or the recording rules of `deploy/rules.yml`, when Prometheus has
+/// them), and per-node series are read only for the nodes in scope and the exceptions. Per-node
+/// series are turned into samples for a fresh collector: node health as the regional collector
+/// reported it (`edgetop_node_health`), data age, GPU gauges (edgetop's and DCGM's), and request
 /// latency from the increase of tier-aligned buckets over the window (bucket-bounded, `≈`).
-/// A failed query or a `warnings` answer leaves a visible problem; the rest of the view stands.
+/// Each query runs concurrently with a timeout; a failed query or a `warnings` answer leaves a
+/// visible problem, and the rest of the view stands.
 public final class PrometheusQuerySource: @unchecked Sendable {
     public let client: PrometheusClient
     public var regionLabel = "region"
     public var siteLabel = "site"
     public var nodeLabel = "node"
     public let window: Double
-    private let config: CollectorConfig
+    let config: CollectorConfig
     private let http = HTTPClient()
     var httpClient: HTTPClient { http }
 
     deinit { http.shutdown() }
-    private let lock = NSLock()
+    let lock = NSLock()
     private var stats: SourceStats
     /// What the last refresh cost: queries sent and series read back.
-    public var lastRefresh: (queries: Int, series: Int) { lock.withLock { refreshCost } }
-    private var refreshCost = (queries: 0, series: 0)
+    public var lastRefresh: (queries: Int, series: Int) { lock.withLock { (refreshCost.queries, refreshCost.series) } }
+    /// The last refresh's cost with its scope.
+    public var lastCost: QueryCost { lock.withLock { refreshCost } }
+    private var refreshCost = QueryCost(scope: .everything)
+    /// Whether Prometheus has the recording rules, and when that was last asked (nil: never).
+    var rulesChecked: (at: Double, present: Bool)?
+    /// The site each node was last seen in (a node's scope also reads its site's row).
+    var siteOfNode: [String: String] = [:]
+    /// Read the recording rules when Prometheus has them (the bench turns this off to compare).
+    public var useRecordingRules: Bool {
+        get { lock.withLock { rulesWanted } }
+        set { lock.withLock { rulesWanted = newValue } }
+    }
+    private var rulesWanted = true
+
+    /// Asks Prometheus again, on the next refresh, whether it has the rules.
+    public func forgetRules() { lock.withLock { rulesChecked = nil } }
 
     public init(client: PrometheusClient, window: Double, config: CollectorConfig) {
         self.client = client
@@ -64,126 +82,189 @@ public final class PrometheusQuerySource: @unchecked Sendable {
         return stats
     }
 
+    /// The per-node queries.
     enum Query: CaseIterable {
-        case health, age, util, temp, memUsed, memTotal, power, dcgmUtil, dcgmTemp, latency, vllmLatency, tiers
-        case collectors, collectorTimes, up
+        case health, age, util, temp, memUsed, memTotal, power, xid, throttled, dcgmUtil, dcgmTemp, latency, vllmLatency, tiers
     }
+
+    /// Which collectors Prometheus can no longer scrape (asked once per refresh).
+    enum Liveness: CaseIterable { case collectors, collectorTimes, up }
 
     /// How far back a silent collector and its nodes are remembered.
     static let collectorMemory = "10m"
 
-    func promql(_ q: Query) -> String {
+    /// A selector: `name{matchers}`, with `matcher` (label matchers without braces) and `extra`.
+    static func selector(_ name: String, _ matcher: String?, _ extra: String? = nil) -> String {
+        let parts = [matcher, extra].compactMap { $0 }.filter { !$0.isEmpty }
+        return parts.isEmpty ? name : "\(name){\(parts.joined(separator: ","))}"
+    }
+
+    /// A per-node query, for every node or for those `matcher` selects.
+    func promql(_ q: Query, matcher m: String? = nil) -> String {
         let by = "\(regionLabel), \(siteLabel), \(nodeLabel)"
         let w = "\(Int(window.rounded()))s"
+        func sel(_ name: String) -> String { Self.selector(name, m) }
         switch q {
-        case .health: return "edgetop_node_health == 1"
-        case .age: return "edgetop_node_data_age_seconds"
-        case .util: return "edgetop_gpu_utilization_ratio"
-        case .temp: return "edgetop_gpu_temperature_celsius"
-        case .memUsed: return "edgetop_gpu_memory_used_bytes"
-        case .memTotal: return "edgetop_gpu_memory_total_bytes"
-        case .power: return "edgetop_gpu_power_watts"
-        case .dcgmUtil: return "DCGM_FI_DEV_GPU_UTIL"
-        case .dcgmTemp: return "DCGM_FI_DEV_GPU_TEMP"
-        case .latency: return "sum by (le, \(by)) (increase(edgetop_request_latency_seconds_bucket[\(w)]))"
-        case .tiers: return "sum by (le, \(by)) (edgetop_request_latency_seconds_bucket)"
-        case .vllmLatency: return "sum by (le, \(by)) (increase({__name__=~\"vllm[:_]e2e_request_latency_seconds_bucket\"}[\(w)]))"
-        case .collectors: return "last_over_time(edgetop_collector_info[\(Self.collectorMemory)])"
-        case .collectorTimes: return "last_over_time(edgetop_collector_snapshot_timestamp_seconds[\(Self.collectorMemory)])"
-        case .up: return "up"
+        case .health: return "\(sel("edgetop_node_health")) == 1"
+        case .age: return sel("edgetop_node_data_age_seconds")
+        case .util: return sel("edgetop_gpu_utilization_ratio")
+        case .temp: return sel("edgetop_gpu_temperature_celsius")
+        case .memUsed: return sel("edgetop_gpu_memory_used_bytes")
+        case .memTotal: return sel("edgetop_gpu_memory_total_bytes")
+        case .power: return sel("edgetop_gpu_power_watts")
+        case .xid: return sel("edgetop_gpu_last_xid")
+        case .throttled: return sel("edgetop_gpu_throttled")
+        case .dcgmUtil: return sel("DCGM_FI_DEV_GPU_UTIL")
+        case .dcgmTemp: return sel("DCGM_FI_DEV_GPU_TEMP")
+        case .latency: return "sum by (le, \(by)) (increase(\(sel("edgetop_request_latency_seconds_bucket"))[\(w)]))"
+        case .tiers: return "sum by (le, \(by)) (\(sel("edgetop_request_latency_seconds_bucket")))"
+        case .vllmLatency:
+            let v = Self.selector("", "__name__=~\"vllm[:_]e2e_request_latency_seconds_bucket\"", m)
+            return "sum by (le, \(by)) (increase(\(v)[\(w)]))"
         }
     }
 
-    /// Queries everything and returns the fleet as a snapshot at `now`, plus the problems.
+    func promql(_ q: Liveness) -> String {
+        switch q {
+        case .collectors: "last_over_time(edgetop_collector_info[\(Self.collectorMemory)])"
+        case .collectorTimes: "last_over_time(edgetop_collector_snapshot_timestamp_seconds[\(Self.collectorMemory)])"
+        case .up: "up"
+        }
+    }
+
+    /// Every node's series: what a headless `--view nodes` of the whole fleet needs.
     public func snapshot(at now: Double) async -> (FleetSnapshot, [String]) {
-        var answers: [Query: PrometheusAPI.Answer] = [:]
+        await snapshot(at: now, scope: .everything)
+    }
+
+    /// The fleet at `now`, reading per-node series only for `scope` (and the exceptions), plus
+    /// the problems.
+    public func snapshot(at now: Double, scope: QueryScope) async -> (FleetSnapshot, [String]) {
+        var run = QueryRun(cost: QueryCost(scope: scope))
+        var snap: FleetSnapshot
+        if scope != .everything, let scoped = await scopedSnapshot(at: now, scope: scope, run: &run) {
+            snap = scoped
+        } else {
+            // Every node's series (also when Prometheus holds no edgetop collector: then there
+            // are no health series to count groups by, and only the nodes can say).
+            run = QueryRun(cost: QueryCost(scope: .everything))
+            let liveness = await runQueries(Liveness.allCases.map { promql($0) }, run: &run)
+            let silent = silentCollectors(Dictionary(uniqueKeysWithValues: zip(Liveness.allCases, liveness).compactMap { q, a in a.map { (q, $0) } }),
+                                          now: now)
+            snap = await nodeSnapshot(at: now, matchers: [nil], silent: silent, silentMatcher: nil, run: &run)
+        }
+        record(samples: run.samples, problems: run.problems)
+        lock.withLock { refreshCost = run.cost }
+        return (snap, run.problems)
+    }
+
+    /// Problems and cost of one refresh, as its queries come back.
+    struct QueryRun {
+        var cost: QueryCost
         var problems: [String] = []
-        await withTaskGroup(of: (Query, Result<PrometheusAPI.Answer, any Error>).self) { group in
-            for q in Query.allCases {
+        var samples = 0
+    }
+
+    /// Runs instant queries concurrently; a failed one answers nil and leaves a problem.
+    func runQueries(_ queries: [String], at now: Double? = nil, run: inout QueryRun) async -> [PrometheusAPI.Answer?] {
+        let time = now ?? Date().timeIntervalSince1970
+        // One struct per answer: a (Int, Result<_, any Error>) tuple came back with a garbage
+        // index from the task group in release builds (Swift 6.3).
+        struct Outcome: Sendable {
+            var index: Int
+            var answer: PrometheusAPI.Answer?
+            var failure: String?
+        }
+        let outcomes = await withTaskGroup(of: Outcome.self, returning: [Outcome].self) { group in
+            for (index, q) in queries.enumerated() {
                 group.addTask { [self] in
-                    do { return (q, .success(try await client.query(promql(q), at: now, client: http))) } catch {
-                        return (q, .failure(error))
+                    do { return Outcome(index: index, answer: try await client.query(q, at: time, client: http)) } catch {
+                        return Outcome(index: index, failure: (error as? PrometheusAPI.Failure)?.description ?? "\(error)")
                     }
                 }
             }
-            for await (q, r) in group {
-                switch r {
-                case .success(let a):
-                    answers[q] = a
-                    for w in a.warnings { problems.append("warning: \(w)") }
-                case .failure(let e):
-                    let text = (e as? PrometheusAPI.Failure)?.description ?? "\(e)"
-                    problems.append("query \(q) failed: \(text)")
-                }
-            }
+            var out: [Outcome] = []
+            for await o in group { out.append(o) }
+            return out
         }
-        var cost = (queries: Query.allCases.count, series: answers.values.reduce(0) { $0 + $1.samples.count })
+        var answers = [PrometheusAPI.Answer?](repeating: nil, count: queries.count)
+        var failures: [(Int, String)] = []
+        for o in outcomes where o.index >= 0 && o.index < queries.count {
+            answers[o.index] = o.answer
+            if let f = o.failure { failures.append((o.index, f)) }
+        }
+        run.cost.queries += queries.count
+        for a in answers.compactMap({ $0 }) {
+            run.cost.series += a.samples.count
+            for w in a.warnings where !run.problems.contains("warning: \(w)") { run.problems.append("warning: \(w)") }
+        }
+        for (i, text) in failures.sorted(by: { $0.0 < $1.0 }) {
+            run.problems.append("query \(PrintableText.line(String(queries[i].prefix(80)))) failed: \(text)")
+        }
+        return answers
+    }
+
+    /// Per-node series of the nodes each matcher selects (nil: every node), through a fresh
+    /// collector. The last-seen nodes of each `silent` collector (those `silentMatcher` selects;
+    /// nil: all of them) come back STALE, naming it.
+    func nodeSnapshot(at now: Double, matchers: [String?], silent: [SilentCollector], silentMatcher: String?,
+                      run: inout QueryRun) async -> FleetSnapshot {
+        let queries = matchers.flatMap { m in Query.allCases.map { (q: $0, text: promql($0, matcher: m)) } }
+        let answers = await runQueries(queries.map(\.text), at: now, run: &run)
+        var byQuery: [Query: [VectorSample]] = [:]
+        for (i, a) in answers.enumerated() { if let a { byQuery[queries[i].q, default: []] += a.samples } }
         let collector = Collector(config: config)
         collector.nameDefaultSource("prometheus")
         var refs: [String: NodeRef] = [:]
         var batch: [Sample] = []
+        var sites: [String: String] = [:]
         func ref(_ labels: [String: String]) -> NodeRef? {
             let node = labels[nodeLabel] ?? labels["Hostname"] ?? labels["hostname"] ?? labels["instance"]
             guard let node, !node.isEmpty else { return nil }
             if let r = refs[node] { return r }
-            let r = collector.register(NodePlacement(regionID: labels[regionLabel] ?? "unknown",
-                                                     siteID: labels[siteLabel] ?? "unknown", nodeID: node))
+            let site = labels[siteLabel] ?? "unknown"
+            sites[node] = site
+            let r = collector.register(NodePlacement(regionID: labels[regionLabel] ?? "unknown", siteID: site, nodeID: node))
             refs[node] = r
             return r
         }
-        for s in answers[.health]?.samples ?? [] {
+        for s in byQuery[.health] ?? [] {
             guard let r = ref(s.labels), let state = HealthState(label: s.labels["state"] ?? "") else { continue }
             batch.append(Sample(node: r, time: now, metric: .reportedHealth, value: Double(state.rawValue)))
         }
-        for s in answers[.age]?.samples ?? [] where s.value.isFinite {
+        for s in byQuery[.age] ?? [] where s.value.isFinite {
             guard let r = ref(s.labels) else { continue }
             batch.append(Sample(node: r, time: now - max(0, s.value), metric: .up, value: 1))
         }
         let gauges: [(Query, Metric, Double)] = [(.util, .gpuUtil, 100), (.temp, .gpuTempC, 1), (.memUsed, .gpuMemUsedMiB, 1 / 1_048_576),
-                                                 (.memTotal, .gpuMemTotalMiB, 1 / 1_048_576), (.power, .gpuPowerW, 1),
-                                                 (.dcgmUtil, .gpuUtil, 1), (.dcgmTemp, .gpuTempC, 1)]
+                                                 (.memTotal, .gpuMemTotalMiB, 1 / 1_048_576), (.power, .gpuPowerW, 1), (.xid, .xid, 1),
+                                                 (.throttled, .throttleReasons, 0x40), (.dcgmUtil, .gpuUtil, 1), (.dcgmTemp, .gpuTempC, 1)]
         for (q, metric, scale) in gauges {
-            for s in answers[q]?.samples ?? [] where s.value.isFinite {
+            for s in byQuery[q] ?? [] where s.value.isFinite {
                 guard let r = ref(s.labels), let g = s.labels["gpu"].flatMap({ UInt8($0) }), g < 64 else { continue }
                 batch.append(Sample(node: r, time: now, metric: metric, value: s.value * scale, gpu: g))
             }
         }
         for q in [Query.latency, .vllmLatency] {
             var series: [String: (NodeRef, [(Double, Double)])] = [:]
-            for s in answers[q]?.samples ?? [] {
-                guard let r = ref(s.labels), let leText = s.labels["le"],
-                      let le = Double(leText.replacingOccurrences(of: "Inf", with: "inf")), s.value.isFinite else { continue }
-                let key = "\(r.region)/\(r.slot)"
-                series[key, default: (r, [])].1.append((le, s.value))
+            for s in byQuery[q] ?? [] {
+                guard let r = ref(s.labels), let le = Self.bound(s.labels["le"]), s.value.isFinite else { continue }
+                series["\(r.region)/\(r.slot)", default: (r, [])].1.append((le, s.value))
             }
             for (_, (r, buckets)) in series {
-                var below = 0.0, lastFinite = 0.0
-                for (le, cumulative) in buckets.sorted(by: { $0.0 < $1.0 }) {
-                    let n = (cumulative - below).rounded()
-                    below = max(below, cumulative)
-                    if le.isFinite { lastFinite = le }
-                    guard n >= 1, n < Double(UInt32.max) else { continue }
-                    batch.append(Sample(node: r, time: now, metric: .latencyBucketMs, value: (le.isFinite ? le : lastFinite) * 1000,
-                                        weight: UInt32(n)))
+                Self.unpack(buckets) { value, n in
+                    batch.append(Sample(node: r, time: now, metric: .latencyBucketMs, value: value, weight: UInt32(n)))
                 }
             }
         }
-        // A collector Prometheus can no longer scrape: its series went stale, so its regions
-        // would simply vanish. Its nodes as last seen come back STALE, naming it.
-        let silent = silentCollectors(answers, now: now)
+        // A collector Prometheus can no longer scrape: its series went stale, so its nodes
+        // would simply vanish. As last seen they come back STALE, naming it.
         for c in silent {
-            problems.append(c.message)
-            let nodes: PrometheusAPI.Answer
-            cost.queries += 1
-            do {
-                nodes = try await client.query("last_over_time(edgetop_node_health{edgetop_collector=\"\(ExpositionText.escapeLabelValue(c.name))\"}[\(Self.collectorMemory)]) == 1",
-                                               at: now, client: http)
-            } catch {
-                problems.append("query nodes of collector \(c.name) failed: \((error as? PrometheusAPI.Failure)?.description ?? "\(error)")")
-                continue
-            }
-            cost.series += nodes.samples.count
-            for s in nodes.samples {
+            if !run.problems.contains(c.message) { run.problems.append(c.message) }
+            let extra = "edgetop_collector=\"\(ExpositionText.escapeLabelValue(c.name))\""
+            let answer = await runQueries(["last_over_time(\(Self.selector("edgetop_node_health", extra, silentMatcher))[\(Self.collectorMemory)]) == 1"],
+                                          at: now, run: &run)
+            for s in answer[0]?.samples ?? [] {
                 guard let r = ref(s.labels) else { continue }
                 batch.append(Sample(node: r, time: now, metric: .reportedHealth, value: Double(HealthState.stale.rawValue)))
                 collector.setError(c.message, node: r)
@@ -191,12 +272,13 @@ public final class PrometheusQuerySource: @unchecked Sendable {
         }
         collector.ingest(batch)
         collector.drain()
+        run.samples += batch.count
+        if !sites.isEmpty { lock.withLock { siteOfNode.merge(sites) { _, new in new } } }
         var snap = collector.snapshot(at: now)
         // Tier fractions come straight from the collectors' cumulative tier buckets, exact.
         var tiers: [String: [UInt64]] = [:]
-        for s in answers[.tiers]?.samples ?? [] {
-            guard let node = s.labels[nodeLabel], let leText = s.labels["le"],
-                  let le = Double(leText.replacingOccurrences(of: "Inf", with: "inf")), s.value.isFinite, s.value >= 0 else { continue }
+        for s in byQuery[.tiers] ?? [] {
+            guard let node = s.labels[nodeLabel], let le = Self.bound(s.labels["le"]), s.value.isFinite, s.value >= 0 else { continue }
             let ms = (le * 1_000_000).rounded() / 1000  // 0.025 s is 25 ms, not 25.000000000000004
             let i = TierBuckets.index(ms)
             guard i < TierBuckets.upperBoundsMs.count, TierBuckets.upperBoundsMs[i] == ms || le.isInfinite else { continue }
@@ -209,9 +291,26 @@ public final class PrometheusQuerySource: @unchecked Sendable {
             snap.nodes[i].tierCounts = counts
             snap.nodes[i].requestsTotal = cumulative.last ?? 0
         }
-        record(samples: batch.count, problems: problems)
-        lock.withLock { refreshCost = cost }
-        return (snap, problems)
+        return snap
+    }
+
+    /// A bucket's `le` in seconds (`+Inf` included); nil when it is not a number.
+    static func bound(_ text: String?) -> Double? {
+        text.flatMap { Double($0.replacingOccurrences(of: "Inf", with: "inf")) }
+    }
+
+    /// Cumulative buckets (`le` in seconds, count) as per-bucket counts at each bucket's upper
+    /// bound in milliseconds (the `+Inf` bucket at the last finite bound): what a classic
+    /// histogram can say, bucket-bounded.
+    static func unpack(_ buckets: [(Double, Double)], _ emit: (Double, UInt64) -> Void) {
+        var below = 0.0, lastFinite = 0.0
+        for (le, cumulative) in buckets.sorted(by: { $0.0 < $1.0 }) {
+            let n = (cumulative - below).rounded()
+            below = max(below, cumulative)
+            if le.isFinite { lastFinite = le }
+            guard n >= 1, n < Double(UInt32.max) else { continue }
+            emit((le.isFinite ? le : lastFinite) * 1000, UInt64(n))
+        }
     }
 
     /// A collector whose last scrape failed (`up == 0` for the instance that serves its info).
@@ -225,7 +324,7 @@ public final class PrometheusQuerySource: @unchecked Sendable {
         }
     }
 
-    func silentCollectors(_ answers: [Query: PrometheusAPI.Answer], now: Double) -> [SilentCollector] {
+    func silentCollectors(_ answers: [Liveness: PrometheusAPI.Answer], now: Double) -> [SilentCollector] {
         func target(_ l: [String: String]) -> String { "\(l["job"] ?? "")/\(l["instance"] ?? "")" }
         var down = Set<String>()
         for s in answers[.up]?.samples ?? [] where s.value == 0 { down.insert(target(s.labels)) }
