@@ -45,7 +45,7 @@ struct QueryScopeTests {
     /// (2 stale). R1 served 100 requests in the window, 5 failed.
     static func fleet() throws -> FakePrometheus {
         let p = try FakePrometheus()
-        p.answer("sum by (region, site, state) (edgetop_node_health)", [
+        p.answer("count by (region, site, state) (edgetop_node_health == 1)", [
             (["region": "R1", "site": "s1", "state": "healthy"], 2), (["region": "R1", "site": "s1", "state": "down"], 1),
             (["region": "R1", "site": "s1", "state": "stale"], 0), (["region": "R1", "site": "s2", "state": "healthy"], 3),
             (["region": "R2", "site": "s3", "state": "stale"], 2),
@@ -59,10 +59,11 @@ struct QueryScopeTests {
         p.answer("avg by (region) (edgetop_gpu_utilization_ratio)", [(["region": "R1"], 0.5)])
         p.answer("count by (region) (edgetop_gpu_utilization_ratio)", [(["region": "R1"], 8)])
         p.answer("max by (region) (edgetop_gpu_temperature_celsius)", [(["region": "R1"], 71)])
-        p.answer("state!=\"healthy\"", [(["region": "R1", "site": "s1", "node": "s1-n3", "state": "down"], 1)])
+        p.answer("edgetop_node_health{state=\"healthy\"} == 0", [(["region": "R1", "site": "s1", "node": "s1-n3", "state": "down"], 1)])
         let one = ["region": "R1", "site": "s1", "node": "s1-n3"]
         p.answer("edgetop_node_health{node=~\"s1-n3\"} == 1", [(one.merging(["state": "down"]) { a, _ in a }, 1)])
-        p.answer("edgetop_gpu_temperature_celsius{node=~\"s1-n3\"}", [(one.merging(["gpu": "0"]) { a, _ in a }, 64)])
+        p.answer("edgetop_gpu_throttled{node=~\"s1-n3\"} == 1", [(one.merging(["gpu": "0"]) { a, _ in a }, 1)])
+        p.answer("edgetop_gpu_temperature_celsius{site=\"s1\"}", [(one.merging(["gpu": "0"]) { a, _ in a }, 64)])
         return p
     }
 
@@ -91,12 +92,14 @@ struct QueryScopeTests {
         // Sites: health for every one, figures only where read.
         #expect(snap.sites.map(\.id) == ["s1", "s2", "s3"])
         #expect(snap.sites[0].health == HealthCounts(healthy: 2, down: 1) && snap.sites[0].rps.isNaN)
-        // The one exception, in full; the healthy nodes' series were never read.
-        #expect(snap.nodes.map(\.id) == ["s1-n3"] && snap.nodes[0].health == .down && snap.nodes[0].gpus.first?.tempC == 64)
+        // The one exception, with what triage needs (its throttling GPU); the healthy nodes'
+        // series were never read, nor the exception's latency.
+        #expect(snap.nodes.map(\.id) == ["s1-n3"] && snap.nodes[0].health == .down && snap.nodes[0].gpus.first?.throttled == true)
         #expect(snap.nodeCoverage == .partial(site: nil, node: nil))
         let asked = p.asked
         #expect(!asked.contains("edgetop_gpu_utilization_ratio") && !asked.contains("edgetop_node_health == 1"), "\(asked)")
-        #expect(asked.filter { $0.contains("sum by (le, region, site, node)") }.allSatisfy { $0.contains("node=~") })
+        #expect(!asked.contains { $0.contains("sum by (le, region, site, node)") }, "\(asked)")
+        #expect(asked.contains("edgetop_gpu_last_xid{node=~\"s1-n3\"} > 0"))
     }
 
     @Test("all sites and a region read site figures; a site reads its nodes")
@@ -112,6 +115,9 @@ struct QueryScopeTests {
         p.clear()
         let (site, _) = await q.snapshot(at: 1_764_230_400, scope: .site("s1"))
         #expect(p.asked.contains { $0.contains("edgetop_node_health{site=\"s1\"}") }, "\(p.asked)")
+        // The site's nodes in full (latency, every gauge); its exception is not read twice.
+        #expect(site.nodes.first { $0.id == "s1-n3" }?.gpus.first?.tempC == 64)
+        #expect(!p.asked.contains { $0.contains("node=~") }, "\(p.asked)")
         #expect(site.nodeCoverage == .partial(site: "s1", node: nil) && site.nodeCoverage.lists(site: "s1"))
         #expect(q.lastCost.scope == .site("s1") && q.lastCost.queries == p.asked.count && !q.lastCost.rules)
     }

@@ -167,8 +167,11 @@ struct QueryBackendTests {
         for (i, (region, count)) in regions.enumerated() {
             let file = temporaryFile(Self.regionFleet(region, count: count))
             files.append(file)
+            // CCC exports latency per site only (--metrics-detail site): the global view's rows
+            // come from `sum by`, so they read the same either way.
+            let detail = region == "CCC" ? ["--metrics-detail", "site"] : []
             collectors.append(try #require(BackgroundProcess(edgetopBinary(), ["serve", "--replay", file, "--collector", "col-\(region)",
-                                                                              "--listen", "127.0.0.1:\(base + i)"])))
+                                                                              "--listen", "127.0.0.1:\(base + i)"] + detail)))
         }
         let promPort = base + 3
         let (prom, dir) = try Self.prometheus(scraping: [base, base + 1, base + 2], port: promPort)
@@ -196,9 +199,33 @@ struct QueryBackendTests {
             #expect(unionNodes.filter { $0["health"] as? String == state }.count == own.filter { $0["health"] as? String == state }.count, "\(state)")
         }
         let ownFractions = Dictionary(own.map { ($0["id"] as! String, $0["tier_fractions"] as? [String: Double]) }, uniquingKeysWith: { a, _ in a })
-        for n in unionNodes {
+        for n in unionNodes where n["region"] as? String != "CCC" {
             #expect(n["tier_fractions"] as? [String: Double] == ownFractions[n["id"] as! String] ?? nil, "\(n["id"] ?? "?") tier fractions")
         }
+
+        // The fleet level reads aggregates, not every node: the same counts per region and state,
+        // and each region's requests are its collector's, whatever its --metrics-detail.
+        func regionRows(_ stderr: UnsafeMutablePointer<String>? = nil) throws -> [String: [String: Any]] {
+            let r = spawn(edgetopBinary(), ["snapshot", "--prometheus", "http://127.0.0.1:\(promPort)", "--format", "json", "--view", "regions"])
+            #expect(r.status == 0, "\(r.stderr)")
+            stderr?.pointee = r.stderr
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout.prefix(300))")
+            return Dictionary(((o["regions"] as? [[String: Any]]) ?? []).map { ($0["id"] as! String, $0) }, uniquingKeysWith: { a, _ in a })
+        }
+        let rows = try regionRows()
+        #expect(Set(rows.keys) == ["AAA", "BBB", "CCC"])
+        for (region, _) in regions {
+            let mine = own.filter { $0["region"] as? String == region }
+            let health = rows[region]?["health"] as? [String: Any]
+            for state in ["healthy", "degraded", "down", "stale"] {
+                #expect(health?[state] as? Int == mine.filter { ($0["health"] as? String)?.lowercased() == state }.count, "\(region) \(state)")
+            }
+        }
+        // CCC's latency reached Prometheus per site: 2 sites × 13 buckets, no node label.
+        let ccc = curl(["-G", "--data-urlencode", "query=count by (site) (edgetop_request_latency_seconds_bucket{region=\"CCC\"})",
+                        "http://127.0.0.1:\(promPort)/api/v1/query"])
+        let cccSeries = ((try JSONSerialization.jsonObject(with: Data(ccc.body.utf8)) as? [String: Any])?["data"] as? [String: Any])?["result"] as? [[String: Any]]
+        #expect(cccSeries?.compactMap { (($0["value"] as? [Any])?.last as? String) } == ["13", "13"], "\(ccc.body.prefix(300))")
 
         // Kill BBB's collector: within 3 scrape intervals its region is STALE, and says whose.
         collectors[1].stop()
@@ -210,6 +237,13 @@ struct QueryBackendTests {
         #expect(bbb.allSatisfy { ($0["reason"] as? String ?? "").hasPrefix("collector col-BBB (BBB): scrape failed") }, "\(bbb.first?["reason"] ?? "none")")
         let others = ((after["nodes"] as? [[String: Any]]) ?? []).filter { $0["region"] as? String != "BBB" }
         #expect(others.count == 27 && others.filter { $0["health"] as? String == "STALE" }.isEmpty)
+        // At the fleet level too: one dark region, named once, not nine node problems.
+        var stderr = ""
+        let dark = try regionRows(&stderr)
+        let bbbHealth = dark["BBB"]?["health"] as? [String: Any]
+        #expect(bbbHealth?["stale"] as? Int == 9 && bbbHealth?["healthy"] as? Int == 0, "\(dark["BBB"] ?? [:])")
+        #expect(stderr.contains("collector col-BBB (BBB): scrape failed"), "\(stderr)")
+        #expect((dark["AAA"]?["health"] as? [String: Any])?["stale"] as? Int == 0)
     }
 
     /// A real Prometheus on `port` scraping edgetop on `targets` every second (`honor_labels`,

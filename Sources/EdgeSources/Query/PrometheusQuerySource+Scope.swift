@@ -5,11 +5,11 @@ import Foundation
 /// Scoped refreshes: group rows from aggregates, per-node series only where they are needed.
 ///
 /// Phase 1 (concurrent): whether the recording rules exist (once a minute), per-site health
-/// counts, per-region figures, per-site figures for the sites in scope, the exception list
-/// (nodes not HEALTHY, GPUs throttling or with an Xid, plus the nodes in scope) and collector
-/// liveness. Phase 2: per-node series of that list, by `node=~"…"` in chunks, and the
-/// last-seen nodes of a silent collector. A fleet view of 9,625 nodes then reads a few
-/// thousand series instead of two hundred thousand.
+/// counts, per-region figures, per-site figures for the sites in scope, the exceptions (nodes
+/// not HEALTHY) and collector liveness. Phase 2: what triage needs of the exceptions (state,
+/// age, Xids, throttling) by `node=~"…"` in chunks, every series of the site or node on
+/// screen, and the last-seen nodes of a silent collector there. A fleet view of 9,625 nodes
+/// then reads a few thousand series instead of two hundred thousand.
 extension PrometheusQuerySource {
     /// A group figure read from an aggregate.
     enum GroupFigure: CaseIterable { case latency, errors, gpuUtil, gpuTemp, gpuCount, age }
@@ -56,20 +56,23 @@ extension PrometheusQuerySource {
         }
     }
 
-    /// Nodes per site and state.
+    /// Nodes per site and state (states with no node are left out: a quarter of the series).
     func siteHealthQuery(rules: Bool) -> String {
-        rules ? "site:edgetop_nodes:count_by_state" : "sum by (\(regionLabel), \(siteLabel), state) (edgetop_node_health)"
+        rules ? "site:edgetop_nodes:count_by_state > 0" : "count by (\(regionLabel), \(siteLabel), state) (edgetop_node_health == 1)"
     }
 
-    /// The nodes whose series a refresh reads: the exceptions, and the nodes in scope.
-    func detailQuery(_ scope: QueryScope) -> String {
-        var parts = ["(edgetop_node_health{state!=\"healthy\"} == 1)", "(edgetop_gpu_throttled == 1)", "(edgetop_gpu_last_xid > 0)"]
+    /// The exceptions: nodes not HEALTHY. A GPU with a fatal Xid makes its node DOWN, and a
+    /// throttling one or a non-fatal Xid makes it DEGRADED, so this finds those too. Asking
+    /// for `healthy == 0` reads one series a node instead of the three other states'.
+    static let exceptionsQuery = "edgetop_node_health{state=\"healthy\"} == 0"
+
+    /// The matcher of the nodes a scope shows in full (nil: none).
+    func fullMatcher(_ scope: QueryScope) -> String? {
         switch scope {
-        case .site(let s): parts.append("(\(Self.selector("edgetop_node_health", equals(siteLabel, s))) == 1)")
-        case .node(let n): parts.append("(\(Self.selector("edgetop_node_health", equals(nodeLabel, n))) == 1)")
-        default: break
+        case .site(let s): equals(siteLabel, s)
+        case .node(let n): equals(nodeLabel, n)
+        default: nil
         }
-        return parts.joined(separator: " or ")
     }
 
     func equals(_ label: String, _ value: String) -> String { "\(label)=\"\(ExpositionText.escapeLabelValue(value))\"" }
@@ -110,7 +113,7 @@ extension PrometheusQuerySource {
         let sitesWanted = siteMatcher(scope)
         if case .some(let m) = sitesWanted { queries += GroupFigure.allCases.map { groupQuery($0, sites: true, matcher: m, rules: rules) } }
         let detail = queries.count
-        queries.append(detailQuery(scope))
+        queries.append(Self.exceptionsQuery)
         let liveness = queries.count
         queries += Liveness.allCases.map { promql($0) }
         let answers = await runQueries(queries, at: now, run: &run)
@@ -134,23 +137,23 @@ extension PrometheusQuerySource {
             figures.markStale(regions: Set(c.regions), answer?.samples ?? [], region: regionLabel, site: siteLabel)
         }
 
-        // Phase 2: the exceptions' and the scope's nodes, by name.
+        // Phase 2: what triage needs of the exceptions, by name, and the scope's nodes in full.
+        let full = fullMatcher(scope)
         var names = Set<String>()
-        for s in answers[detail]?.samples ?? [] { if let n = s.labels[nodeLabel], !n.isEmpty { names.insert(n) } }
+        for s in answers[detail]?.samples ?? [] {
+            guard let n = s.labels[nodeLabel], !n.isEmpty else { continue }
+            if case .site(let site) = scope, s.labels[siteLabel] == site { continue }  // read in full
+            if case .node(let node) = scope, n == node { continue }
+            names.insert(n)
+        }
         let sorted = names.sorted()
-        let matchers: [String?] = stride(from: 0, to: sorted.count, by: Self.namesPerMatcher).map { start in
+        var reads: [(matcher: String?, queries: [Query])] = stride(from: 0, to: sorted.count, by: Self.namesPerMatcher).map { start in
             let chunk = sorted[start..<min(sorted.count, start + Self.namesPerMatcher)]
-            return "\(nodeLabel)=~\"\(chunk.map(Self.regexEscape).joined(separator: "|"))\""
+            return ("\(nodeLabel)=~\"\(chunk.map(Self.regexEscape).joined(separator: "|"))\"", Self.exceptionQueries)
         }
+        if let full { reads.append((full, Query.allCases)) }
         // A silent collector's own nodes are listed only for the site or node on screen.
-        var silentMatcher: String?
-        switch scope {
-        case .site(let s): silentMatcher = equals(siteLabel, s)
-        case .node(let n): silentMatcher = equals(nodeLabel, n)
-        default: break
-        }
-        var snap = await nodeSnapshot(at: now, matchers: matchers, silent: silentMatcher == nil ? [] : silent,
-                                      silentMatcher: silentMatcher, run: &run)
+        var snap = await nodeSnapshot(at: now, reads: reads, silent: full == nil ? [] : silent, silentMatcher: full, run: &run)
         let groups = figures.groups()
         snap.fleet = groups.fleet
         snap.regions = groups.regions

@@ -87,6 +87,10 @@ public final class PrometheusQuerySource: @unchecked Sendable {
         case health, age, util, temp, memUsed, memTotal, power, xid, throttled, dcgmUtil, dcgmTemp, latency, vllmLatency, tiers
     }
 
+    /// What triage needs of a node outside the scope on screen: its state, data age, and
+    /// its GPUs' Xids and throttling (only those that have one).
+    static let exceptionQueries: [Query] = [.health, .age, .xid, .throttled]
+
     /// Which collectors Prometheus can no longer scrape (asked once per refresh).
     enum Liveness: CaseIterable { case collectors, collectorTimes, up }
 
@@ -112,8 +116,8 @@ public final class PrometheusQuerySource: @unchecked Sendable {
         case .memUsed: return sel("edgetop_gpu_memory_used_bytes")
         case .memTotal: return sel("edgetop_gpu_memory_total_bytes")
         case .power: return sel("edgetop_gpu_power_watts")
-        case .xid: return sel("edgetop_gpu_last_xid")
-        case .throttled: return sel("edgetop_gpu_throttled")
+        case .xid: return "\(sel("edgetop_gpu_last_xid")) > 0"
+        case .throttled: return "\(sel("edgetop_gpu_throttled")) == 1"
         case .dcgmUtil: return sel("DCGM_FI_DEV_GPU_UTIL")
         case .dcgmTemp: return sel("DCGM_FI_DEV_GPU_TEMP")
         case .latency: return "sum by (le, \(by)) (increase(\(sel("edgetop_request_latency_seconds_bucket"))[\(w)]))"
@@ -151,7 +155,7 @@ public final class PrometheusQuerySource: @unchecked Sendable {
             let liveness = await runQueries(Liveness.allCases.map { promql($0) }, run: &run)
             let silent = silentCollectors(Dictionary(uniqueKeysWithValues: zip(Liveness.allCases, liveness).compactMap { q, a in a.map { (q, $0) } }),
                                           now: now)
-            snap = await nodeSnapshot(at: now, matchers: [nil], silent: silent, silentMatcher: nil, run: &run)
+            snap = await nodeSnapshot(at: now, reads: [(nil, Query.allCases)], silent: silent, silentMatcher: nil, run: &run)
         }
         record(samples: run.samples, problems: run.problems)
         lock.withLock { refreshCost = run.cost }
@@ -204,12 +208,12 @@ public final class PrometheusQuerySource: @unchecked Sendable {
         return answers
     }
 
-    /// Per-node series of the nodes each matcher selects (nil: every node), through a fresh
-    /// collector. The last-seen nodes of each `silent` collector (those `silentMatcher` selects;
-    /// nil: all of them) come back STALE, naming it.
-    func nodeSnapshot(at now: Double, matchers: [String?], silent: [SilentCollector], silentMatcher: String?,
-                      run: inout QueryRun) async -> FleetSnapshot {
-        let queries = matchers.flatMap { m in Query.allCases.map { (q: $0, text: promql($0, matcher: m)) } }
+    /// Per-node series (each read: the nodes its matcher selects, nil for every node, and the
+    /// queries to run for them), through a fresh collector. The last-seen nodes of each `silent`
+    /// collector (those `silentMatcher` selects; nil: all of them) come back STALE, naming it.
+    func nodeSnapshot(at now: Double, reads: [(matcher: String?, queries: [Query])], silent: [SilentCollector],
+                      silentMatcher: String?, run: inout QueryRun) async -> FleetSnapshot {
+        let queries = reads.flatMap { r in r.queries.map { (q: $0, text: promql($0, matcher: r.matcher)) } }
         let answers = await runQueries(queries.map(\.text), at: now, run: &run)
         var byQuery: [Query: [VectorSample]] = [:]
         for (i, a) in answers.enumerated() { if let a { byQuery[queries[i].q, default: []] += a.samples } }
