@@ -174,7 +174,7 @@ extension SourceOptions {
             let (snap, problems) = SourceOptions.blockingSnapshot(q, at: now, scope: queryScope)
             // A partial answer still prints: what is missing is said on stderr.
             for p in problems { FileHandle.standardError.write(Data("edgetop: \(p)\n".utf8)) }
-            if snap.nodes.isEmpty && !problems.isEmpty {
+            if snap.nodes.isEmpty && snap.regions.isEmpty && !problems.isEmpty {
                 throw UserError(description: "\(q.client.base.absoluteString): \(problems[0])")
             }
             queried = snap

@@ -325,6 +325,10 @@ struct QueryBackendTests {
         let ocHistory = ((hist["regions"] as? [[String: Any]]) ?? []).first { $0["id"] as? String == "OC" }?["history"] as? [String: Any]
         let healthyNow = (ocHistory?["rps"] as? [Any])?.last as? Double
         #expect(healthyNow.map { $0 > 0 } == true, "OC's newest step has traffic: \(String(describing: ocHistory))")
+        // Health counts per step match the states as exported (lower case): lab's two DOWN nodes.
+        let labHistory = ((hist["regions"] as? [[String: Any]]) ?? []).first { $0["id"] as? String == "lab" }?["history"] as? [String: Any]
+        let downNow = ((labHistory?["down"] as? [Any]) ?? []).compactMap { ($0 as? NSNumber)?.intValue }.last
+        #expect(downNow == 2, "lab's down nodes per step: \(String(describing: labHistory?["down"]))")
 
         // A dead API is one clear line and exit 2.
         let dead = spawn(edgetopBinary(), ["snapshot", "--prometheus", "http://127.0.0.1:\(promPort + 1)", "--format", "json"])

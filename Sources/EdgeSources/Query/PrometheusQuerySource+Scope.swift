@@ -117,7 +117,12 @@ extension PrometheusQuerySource {
         let liveness = queries.count
         queries += Liveness.allCases.map { promql($0) }
         let answers = await runQueries(queries, at: now, run: &run)
-        guard let health = answers[0], !health.samples.isEmpty else { return nil }
+        // No health series at all: no edgetop collector behind this Prometheus. A failed health
+        // query next to answered ones is a problem shown on a partial view, not a reason to
+        // read every node's series from a Prometheus that is struggling.
+        if let health = answers[0], health.samples.isEmpty { return nil }
+        if answers.allSatisfy({ $0 == nil }) { return nil }
+        let health = answers[0] ?? PrometheusAPI.Answer(samples: [], warnings: [])
 
         var live: [Liveness: PrometheusAPI.Answer] = [:]
         for (i, q) in Liveness.allCases.enumerated() { if let a = answers[liveness + i] { live[q] = a } }
