@@ -88,6 +88,10 @@ public struct NodeStatus: Sendable, Equatable {
     public var health: HealthState
     /// Why the node is not HEALTHY, in a few words ("" when healthy).
     public var reason: String
+    /// The kind of that reason, a stable id for machines ("" when healthy): unreachable,
+    /// xid_fatal, no_data, silent, gpu_throttling, xid, errors, p99_over_tier, or reported (a
+    /// state judged upstream).
+    public var cause: String = ""
     public var tierMs: Double
     public var latency: LatencySummary
     /// Request counts per `LatencyBins` bin over the window.
@@ -126,6 +130,11 @@ public struct NodeStatus: Sendable, Equatable {
 
     /// Shared empty tier counters, so nodes without latency allocate none.
     static let noTierCounts = [UInt64](repeating: 0, count: TierBuckets.upperBoundsMs.count)
+}
+
+extension NodeStatus {
+    /// What a `cause` id says to an operator ("p99 over its tier"); nil for an unknown id.
+    public static func phrase(cause: String) -> String? { HealthRules.Verdict.phrase(cause) }
 }
 
 /// What kind of group a `GroupStatus` summarises.

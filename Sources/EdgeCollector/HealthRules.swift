@@ -38,11 +38,17 @@ enum HealthRules {
                                   source: g.lastSeen.isFinite ? RegionShard.info(of: g.source, in: sources).name : ""))
         }
 
-        var (state, reason) = verdict(node: n, now: now, age: age, fatal: fatal, nonFatal: nonFatal, hot: hot,
-                                      errorRatio: errorRatio, latency: latency, config: config).described
+        let judged = verdict(node: n, now: now, age: age, fatal: fatal, nonFatal: nonFatal, hot: hot,
+                             errorRatio: errorRatio, latency: latency, config: config)
+        var (state, reason) = judged.described
+        var cause = judged.cause
         if let reported = reportedState(n, now: now, config: config) {
-            // A node the global view marked (its collector went silent) says why.
-            if reported != state { reason = reported == .healthy ? "" : n.lastError ?? "reported \(reported.label) by its collector" }
+            // A node judged upstream says why, as its collector exported it (or as the global
+            // view marked it: its collector went silent).
+            if reported != state {
+                reason = reported == .healthy ? "" : n.lastError ?? "reported \(reported.label) by its collector"
+                cause = reported == .healthy ? "" : "reported"
+            }
             state = reported
         }
 
@@ -62,6 +68,7 @@ enum HealthRules {
                           errorRatio: errorRatio, gpuUtilPct: utilN > 0 ? utilSum / Double(utilN) : .nan,
                           gpuTempMaxC: tempMax.isFinite ? tempMax : .nan,
                           gpuMemUsedMiB: memUsed, gpuMemTotalMiB: memTotal, ageS: age, gpus: gpus)
+        status.cause = cause
         status.load1 = n.load1
         status.memUsedPct = n.memUsedPct
         status.requestsRunning = n.requestsRunning
@@ -93,6 +100,36 @@ enum HealthRules {
             case .noData, .silent: .stale
             case .throttling, .xid, .errors, .slow: .degraded
             case .healthy: .healthy
+            }
+        }
+
+        /// The reason's kind (`NodeStatus.cause`).
+        var cause: String {
+            switch self {
+            case .upZero: "unreachable"
+            case .fatalXid: "xid_fatal"
+            case .noData: "no_data"
+            case .silent: "silent"
+            case .throttling: "gpu_throttling"
+            case .xid: "xid"
+            case .errors: "errors"
+            case .slow: "p99_over_tier"
+            case .healthy: ""
+            }
+        }
+
+        /// What a cause id says to an operator, when only the id is known (read back upstream).
+        static func phrase(_ cause: String) -> String? {
+            switch cause {
+            case "unreachable": "unreachable"
+            case "xid_fatal": "fatal Xid"
+            case "no_data": "no data yet"
+            case "silent": "silent"
+            case "gpu_throttling": "GPU thermal throttling"
+            case "xid": "Xid"
+            case "errors": "errors over the limit"
+            case "p99_over_tier": "p99 over its tier"
+            default: nil
             }
         }
 

@@ -68,6 +68,8 @@ public struct MetricsExporter {
             Family(name: "edgetop_collector_info", kind: .gauge, help: "1 for each region this collector judges."),
             Family(name: "edgetop_collector_snapshot_timestamp_seconds", kind: .gauge,
                    help: "Time of the snapshot this page was written from.", unit: "seconds"),
+            Family(name: "edgetop_node_cause", kind: .gauge,
+                   help: "1 for a node that is not HEALTHY, with the kind of its reason (present only while it is not)."),
         ]
         func add(_ i: Int, _ suffix: String = "", _ labels: String, _ v: Double) {
             let name = fams[i].name + suffix
@@ -109,6 +111,7 @@ public struct MetricsExporter {
                 add(6, "", l + judge + ",state=\"\(state.label.lowercased())\"", n.health == state ? 1 : 0)
             }
             if n.ageS.isFinite { add(7, "", l, n.ageS) }
+            if !n.cause.isEmpty { add(20, "", l + judge + ",cause=\"\(Self.escape(n.cause))\"", 1) }
             switch detail {
             case .node: requests(l, RequestFigures(n))
             case .site, .region:

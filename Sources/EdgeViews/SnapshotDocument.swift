@@ -250,7 +250,7 @@ public struct SnapshotDocument {
         var fields: [(String, (inout JSONWriter) -> Void)] = [
             ("id", { $0.string(n.id) }), ("name", { $0.string(n.id) }), ("site", { $0.string(n.site) }),
             ("region", { $0.string(n.region) }), ("health", { $0.string(n.health.label) }),
-            ("reason", { $0.string(n.reason) }), ("tier_ms", { $0.number(n.tierMs) }),
+            ("reason", { $0.string(n.reason) }), ("cause", { $0.string(n.cause) }), ("tier_ms", { $0.number(n.tierMs) }),
             ("gpu_util_pct", { $0.number(n.gpuUtilPct) }), ("gpu_temp_max_c", { $0.number(n.gpuTempMaxC) }),
             ("gpu_mem_used_mib", { $0.number(n.gpuMemUsedMiB) }), ("gpu_mem_total_mib", { $0.number(n.gpuMemTotalMiB) }),
             ("rps", { $0.number(n.rps) }), ("error_ratio", { $0.number(n.errorRatio) }),

@@ -62,6 +62,7 @@ struct QueryScopeTests {
         p.answer("edgetop_node_health{state=\"healthy\"} == 0", [(["region": "R1", "site": "s1", "node": "s1-n3", "state": "down"], 1)])
         let one = ["region": "R1", "site": "s1", "node": "s1-n3"]
         p.answer("edgetop_node_health{node=~\"s1-n3\"} == 1", [(one.merging(["state": "down"]) { a, _ in a }, 1)])
+        p.answer("edgetop_node_cause{node=~\"s1-n3\"}", [(one.merging(["cause": "unreachable", "edgetop_collector": "c-R1"]) { a, _ in a }, 1)])
         p.answer("edgetop_gpu_throttled{node=~\"s1-n3\"} == 1", [(one.merging(["gpu": "0"]) { a, _ in a }, 1)])
         p.answer("edgetop_gpu_temperature_celsius{site=\"s1\"}", [(one.merging(["gpu": "0"]) { a, _ in a }, 64)])
         return p
@@ -95,6 +96,8 @@ struct QueryScopeTests {
         // The one exception, with what triage needs (its throttling GPU); the healthy nodes'
         // series were never read, nor the exception's latency.
         #expect(snap.nodes.map(\.id) == ["s1-n3"] && snap.nodes[0].health == .down && snap.nodes[0].gpus.first?.throttled == true)
+        // Why, as its collector exported it.
+        #expect(snap.nodes[0].reason == "unreachable, per collector c-R1" && snap.nodes[0].cause == "reported", "\(snap.nodes[0].reason)")
         #expect(snap.nodeCoverage == .partial(site: nil, node: nil))
         let asked = p.asked
         #expect(!asked.contains("edgetop_gpu_utilization_ratio") && !asked.contains("edgetop_node_health == 1"), "\(asked)")

@@ -84,12 +84,12 @@ public final class PrometheusQuerySource: @unchecked Sendable {
 
     /// The per-node queries.
     enum Query: CaseIterable {
-        case health, age, util, temp, memUsed, memTotal, power, xid, throttled, dcgmUtil, dcgmTemp, latency, vllmLatency, tiers
+        case health, cause, age, util, temp, memUsed, memTotal, power, xid, throttled, dcgmUtil, dcgmTemp, latency, vllmLatency, tiers
     }
 
-    /// What triage needs of a node outside the scope on screen: its state, data age, and
-    /// its GPUs' Xids and throttling (only those that have one).
-    static let exceptionQueries: [Query] = [.health, .age, .xid, .throttled]
+    /// What triage needs of a node outside the scope on screen: its state and why, data age,
+    /// and its GPUs' Xids and throttling (only those that have one).
+    static let exceptionQueries: [Query] = [.health, .cause, .age, .xid, .throttled]
 
     /// Which collectors Prometheus can no longer scrape (asked once per refresh).
     enum Liveness: CaseIterable { case collectors, collectorTimes, up }
@@ -110,6 +110,7 @@ public final class PrometheusQuerySource: @unchecked Sendable {
         func sel(_ name: String) -> String { Self.selector(name, m) }
         switch q {
         case .health: return "\(sel("edgetop_node_health")) == 1"
+        case .cause: return sel("edgetop_node_cause")
         case .age: return sel("edgetop_node_data_age_seconds")
         case .util: return sel("edgetop_gpu_utilization_ratio")
         case .temp: return sel("edgetop_gpu_temperature_celsius")
@@ -235,6 +236,12 @@ public final class PrometheusQuerySource: @unchecked Sendable {
         for s in byQuery[.health] ?? [] {
             guard let r = ref(s.labels), let state = HealthState(label: s.labels["state"] ?? "") else { continue }
             batch.append(Sample(node: r, time: now, metric: .reportedHealth, value: Double(state.rawValue)))
+        }
+        // Why, as the collector judged it: shown when the figures read here do not say more.
+        for s in byQuery[.cause] ?? [] {
+            guard let r = ref(s.labels), let phrase = NodeStatus.phrase(cause: s.labels["cause"] ?? "") else { continue }
+            let who = s.labels["edgetop_collector"].map { "collector \($0)" } ?? "its collector"
+            collector.setError("\(phrase), per \(who)", node: r)
         }
         for s in byQuery[.age] ?? [] where s.value.isFinite {
             guard let r = ref(s.labels) else { continue }
