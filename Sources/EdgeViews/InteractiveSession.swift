@@ -71,6 +71,31 @@ public final class SnapshotPump: @unchecked Sendable {
         lock.lock(); histories = (short, chart); lock.unlock()
     }
 
+    /// A scoped source's histories come from range queries that can take longer than the
+    /// snapshot: they are read on their own queue (one at a time, newest time wins) and shown
+    /// when they arrive, so a drill is never held up by the charts of the level it left.
+    private let historyQueue = DispatchQueue(label: "edgetop.histories")
+    private var historyInFlight = false
+    private var historyTime: Double?
+
+    private func readHistoryAside(at time: Double) {
+        lock.lock()
+        historyTime = time
+        if historyInFlight { lock.unlock(); return }
+        historyInFlight = true
+        lock.unlock()
+        historyQueue.async { [self] in
+            while true {
+                lock.lock()
+                guard let t = historyTime else { historyInFlight = false; lock.unlock(); return }
+                historyTime = nil
+                lock.unlock()
+                readHistory(at: t)
+                lock.lock(); sequence += 1; lock.unlock()  // the same snapshot, with its histories
+            }
+        }
+    }
+
     /// Starts a snapshot unless one is already being made.
     public func request() {
         lock.lock()
@@ -81,7 +106,7 @@ public final class SnapshotPump: @unchecked Sendable {
         lock.unlock()
         queue.async { [self] in
             let s = make(level)
-            readHistory(at: s.time)
+            if scoped { readHistoryAside(at: s.time) } else { readHistory(at: s.time) }
             lock.lock()
             latest = s
             sequence += 1

@@ -44,6 +44,23 @@ public struct MetricsExporter {
         return String(v)
     }
 
+    /// A node's state and cause, and the GPU (and Xid) behind it, as labels: everything a
+    /// global view needs of a node that is not HEALTHY, in one sparse series.
+    static func causeLabels(_ n: NodeStatus) -> String {
+        var l = ",state=\"\(n.health.label.lowercased())\",cause=\"\(escape(n.cause))\""
+        let gpu: GPUStatus? = switch n.cause {
+        case "xid_fatal": n.gpus.first { $0.xid != 0 && Xid.isFatal($0.xid) }
+        case "xid": n.gpus.first { $0.xid != 0 }
+        case "gpu_throttling": n.gpus.first { $0.throttled }
+        default: nil
+        }
+        if let gpu {
+            l += ",gpu=\"\(gpu.index)\""
+            if gpu.xid != 0 && n.cause != "gpu_throttling" { l += ",xid=\"\(gpu.xid)\"" }
+        }
+        return l
+    }
+
     /// The exposition; `openMetrics` switches the format (counter naming, `# EOF`).
     public func render(openMetrics: Bool) -> String {
         var fams: [Family] = [
@@ -69,7 +86,7 @@ public struct MetricsExporter {
             Family(name: "edgetop_collector_snapshot_timestamp_seconds", kind: .gauge,
                    help: "Time of the snapshot this page was written from.", unit: "seconds"),
             Family(name: "edgetop_node_cause", kind: .gauge,
-                   help: "1 for a node that is not HEALTHY, with the kind of its reason (present only while it is not)."),
+                   help: "1 for a node that is not HEALTHY: its state, the kind of its reason, the GPU and Xid behind it (present only while it is not)."),
         ]
         func add(_ i: Int, _ suffix: String = "", _ labels: String, _ v: Double) {
             let name = fams[i].name + suffix
@@ -111,7 +128,7 @@ public struct MetricsExporter {
                 add(6, "", l + judge + ",state=\"\(state.label.lowercased())\"", n.health == state ? 1 : 0)
             }
             if n.ageS.isFinite { add(7, "", l, n.ageS) }
-            if !n.cause.isEmpty { add(20, "", l + judge + ",cause=\"\(Self.escape(n.cause))\"", 1) }
+            if !n.cause.isEmpty { add(20, "", l + judge + Self.causeLabels(n), 1) }
             switch detail {
             case .node: requests(l, RequestFigures(n))
             case .site, .region:

@@ -40,8 +40,9 @@ struct ScaleOutViewTests {
         // Why a node is not HEALTHY, as a stable kind, one series per such node only.
         let causes = lines(.site, prefix: "edgetop_node_cause{")
         #expect(causes.count == snap.nodes.filter { $0.health != .healthy }.count && !causes.isEmpty)
-        #expect(causes.contains { $0.contains("node=\"fra1-n02\"") && $0.contains("cause=\"unreachable\"") && $0.contains("edgetop_collector=\"c1\"") },
+        #expect(causes.contains { $0.contains("node=\"fra1-n02\"") && $0.contains("state=\"down\",cause=\"unreachable\"") && $0.contains("edgetop_collector=\"c1\"") },
                 "\(causes)")
+        #expect(causes.contains { $0.contains("node=\"tyo1-n01\"") && $0.contains("cause=\"xid\",gpu=\"2\",xid=\"63\"") }, "\(causes)")
         let fra1 = lines(.site, prefix: "edgetop_request_latency_seconds_count{").first { $0.contains("site=\"fra1\"") }
         #expect(fra1.map(value) == Double(snap.nodes.filter { $0.site == "fra1" }.reduce(0) { $0 + $1.requestsTotal }))
     }

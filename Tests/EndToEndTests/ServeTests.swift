@@ -198,6 +198,10 @@ struct QueryBackendTests {
         for state in ["HEALTHY", "DEGRADED", "DOWN", "STALE"] {
             #expect(unionNodes.filter { $0["health"] as? String == state }.count == own.filter { $0["health"] as? String == state }.count, "\(state)")
         }
+        // Why, as each collector judged it (every fifth node of a region is unreachable).
+        let aaaDown = unionNodes.filter { $0["region"] as? String == "AAA" && $0["health"] as? String == "DOWN" }
+        #expect(!aaaDown.isEmpty && aaaDown.allSatisfy { $0["reason"] as? String == "unreachable, per collector col-AAA" },
+                "\(aaaDown.map { $0["reason"] ?? "?" })")
         let ownFractions = Dictionary(own.map { ($0["id"] as! String, $0["tier_fractions"] as? [String: Double]) }, uniquingKeysWith: { a, _ in a })
         for n in unionNodes where n["region"] as? String != "CCC" {
             #expect(n["tier_fractions"] as? [String: Double] == ownFractions[n["id"] as! String] ?? nil, "\(n["id"] ?? "?") tier fractions")

@@ -12,7 +12,22 @@ extension PrometheusQuerySource: HistoryProvider {
     /// `rate` to see two samples; 15 s keeps the 15 min span at 60 points).
     public static let minStepSeconds = 15.0
 
+    /// Range queries say nothing new within one step: the same entities and span asked again
+    /// within a step of the last read get that read (the live view asks on every refresh, and
+    /// the fleet's 15 minutes of every bucket series cost Prometheus seconds of CPU).
     public func history(of entities: [HistoryEntity], span: HistorySpan, at now: Double) -> [HistoryEntity: HistorySeries] {
+        let step = max(span.stepSeconds, Self.minStepSeconds)
+        let key = HistoryKey(entities: entities, span: span)
+        if let c = lock.withLock({ historyCache[key] }), now >= c.at, now - c.at < step { return c.value }
+        let value = readHistory(of: entities, span: span, at: now)
+        lock.withLock {
+            if historyCache.count >= 8 { historyCache.removeAll() }
+            historyCache[key] = (now, value)
+        }
+        return value
+    }
+
+    func readHistory(of entities: [HistoryEntity], span: HistorySpan, at now: Double) -> [HistoryEntity: HistorySeries] {
         let step = max(span.stepSeconds, Self.minStepSeconds)
         let count = Int((Double(span.steps) * span.stepSeconds / step).rounded())
         let end = now  // the newest point is now: a young Prometheus has data only there

@@ -4,12 +4,12 @@ import Foundation
 
 /// Scoped refreshes: group rows from aggregates, per-node series only where they are needed.
 ///
-/// Phase 1 (concurrent): whether the recording rules exist (once a minute), per-site health
-/// counts, per-region figures, per-site figures for the sites in scope, the exceptions (nodes
-/// not HEALTHY) and collector liveness. Phase 2: what triage needs of the exceptions (state,
-/// age, Xids, throttling) by `node=~"…"` in chunks, every series of the site or node on
-/// screen, and the last-seen nodes of a silent collector there. A fleet view of 9,625 nodes
-/// then reads a few thousand series instead of two hundred thousand.
+/// One round trip of concurrent queries (after asking, once a minute, whether the recording
+/// rules exist): per-site health counts, per-region figures, per-site figures for the sites in
+/// scope, collector liveness, what triage needs of the nodes that are not HEALTHY (state, why,
+/// age, Xids, throttling: filtered and joined server-side), and every series of the site or
+/// node on screen. Only a silent collector costs a second trip (its nodes as last seen). A
+/// fleet view of 9,625 nodes then reads a few thousand series instead of two hundred thousand.
 extension PrometheusQuerySource {
     /// A group figure read from an aggregate.
     enum GroupFigure: CaseIterable { case latency, errors, gpuUtil, gpuTemp, gpuCount, age }
@@ -22,9 +22,6 @@ extension PrometheusQuerySource {
 
     /// How often Prometheus is asked again whether it has the rules.
     static let rulesRecheckSeconds = 60.0
-
-    /// Names of nodes per `node=~` matcher: long lists are split so a URL stays a few KB.
-    static let namesPerMatcher = 200
 
     /// The rules are usable only with the label names they were written for.
     var rulesApply: Bool { regionLabel == "region" && siteLabel == "site" }
@@ -60,11 +57,6 @@ extension PrometheusQuerySource {
     func siteHealthQuery(rules: Bool) -> String {
         rules ? "site:edgetop_nodes:count_by_state > 0" : "count by (\(regionLabel), \(siteLabel), state) (edgetop_node_health == 1)"
     }
-
-    /// The exceptions: nodes not HEALTHY. A GPU with a fatal Xid makes its node DOWN, and a
-    /// throttling one or a non-fatal Xid makes it DEGRADED, so this finds those too. Asking
-    /// for `healthy == 0` reads one series a node instead of the three other states'.
-    static let exceptionsQuery = "edgetop_node_health{state=\"healthy\"} == 0"
 
     /// The matcher of the nodes a scope shows in full (nil: none).
     func fullMatcher(_ scope: QueryScope) -> String? {
@@ -112,10 +104,13 @@ extension PrometheusQuerySource {
         let siteFigures = queries.count
         let sitesWanted = siteMatcher(scope)
         if case .some(let m) = sitesWanted { queries += GroupFigure.allCases.map { groupQuery($0, sites: true, matcher: m, rules: rules) } }
-        let detail = queries.count
-        queries.append(Self.exceptionsQuery)
         let liveness = queries.count
         queries += Liveness.allCases.map { promql($0) }
+        // The nodes, in the same round trip: the exceptions, and the scope's nodes in full.
+        let full = fullMatcher(scope)
+        let nodeReads = exceptionQueries() + (full.map { m in Query.allCases.map { (q: $0, text: promql($0, matcher: m)) } } ?? [])
+        let nodes = queries.count
+        queries += nodeReads.map(\.text)
         let answers = await runQueries(queries, at: now, run: &run)
         // No health series at all: no edgetop collector behind this Prometheus. A failed health
         // query next to answered ones is a problem shown on a partial view, not a reason to
@@ -142,23 +137,10 @@ extension PrometheusQuerySource {
             figures.markStale(regions: Set(c.regions), answer?.samples ?? [], region: regionLabel, site: siteLabel)
         }
 
-        // Phase 2: what triage needs of the exceptions, by name, and the scope's nodes in full.
-        let full = fullMatcher(scope)
-        var names = Set<String>()
-        for s in answers[detail]?.samples ?? [] {
-            guard let n = s.labels[nodeLabel], !n.isEmpty else { continue }
-            if case .site(let site) = scope, s.labels[siteLabel] == site { continue }  // read in full
-            if case .node(let node) = scope, n == node { continue }
-            names.insert(n)
-        }
-        let sorted = names.sorted()
-        var reads: [(matcher: String?, queries: [Query])] = stride(from: 0, to: sorted.count, by: Self.namesPerMatcher).map { start in
-            let chunk = sorted[start..<min(sorted.count, start + Self.namesPerMatcher)]
-            return ("\(nodeLabel)=~\"\(chunk.map(Self.regexEscape).joined(separator: "|"))\"", Self.exceptionQueries)
-        }
-        if let full { reads.append((full, Query.allCases)) }
+        var byQuery: [Query: [VectorSample]] = [:]
+        for (i, read) in nodeReads.enumerated() { if let a = answers[nodes + i] { byQuery[read.q, default: []] += a.samples } }
         // A silent collector's own nodes are listed only for the site or node on screen.
-        var snap = await nodeSnapshot(at: now, reads: reads, silent: full == nil ? [] : silent, silentMatcher: full, run: &run)
+        var snap = await assembleNodes(byQuery, at: now, silent: full == nil ? [] : silent, silentMatcher: full, run: &run)
         let groups = figures.groups()
         snap.fleet = groups.fleet
         snap.regions = groups.regions

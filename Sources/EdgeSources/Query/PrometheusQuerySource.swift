@@ -35,6 +35,12 @@ public final class PrometheusQuerySource: @unchecked Sendable {
     var rulesChecked: (at: Double, present: Bool)?
     /// The site each node was last seen in (a node's scope also reads its site's row).
     var siteOfNode: [String: String] = [:]
+    /// The last history read per (entities, span), and when.
+    var historyCache: [HistoryKey: (at: Double, value: [HistoryEntity: HistorySeries])] = [:]
+    struct HistoryKey: Hashable {
+        var entities: [HistoryEntity]
+        var span: HistorySpan
+    }
     /// Read the recording rules when Prometheus has them (the bench turns this off to compare).
     public var useRecordingRules: Bool {
         get { lock.withLock { rulesWanted } }
@@ -87,9 +93,15 @@ public final class PrometheusQuerySource: @unchecked Sendable {
         case health, cause, age, util, temp, memUsed, memTotal, power, xid, throttled, dcgmUtil, dcgmTemp, latency, vllmLatency, tiers
     }
 
-    /// What triage needs of a node outside the scope on screen: its state and why, data age,
-    /// and its GPUs' Xids and throttling (only those that have one).
-    static let exceptionQueries: [Query] = [.health, .cause, .age, .xid, .throttled]
+    /// What triage needs of the nodes outside the scope on screen that are not HEALTHY: their
+    /// state and why, the GPU behind it, and their data age.
+    func exceptionQueries() -> [(q: Query, text: String)] {
+        // `edgetop_node_cause` exists only while a node is not HEALTHY and carries its state,
+        // the kind of its reason and the GPU (and Xid) behind it: a sparse metric, so reading
+        // all of it touches a series per exception, not per node or GPU.
+        [(.cause, "edgetop_node_cause"),
+         (.age, "edgetop_node_data_age_seconds and on (\(regionLabel), \(siteLabel), \(nodeLabel)) edgetop_node_cause")]
+    }
 
     /// Which collectors Prometheus can no longer scrape (asked once per refresh).
     enum Liveness: CaseIterable { case collectors, collectorTimes, up }
@@ -218,6 +230,12 @@ public final class PrometheusQuerySource: @unchecked Sendable {
         let answers = await runQueries(queries.map(\.text), at: now, run: &run)
         var byQuery: [Query: [VectorSample]] = [:]
         for (i, a) in answers.enumerated() { if let a { byQuery[queries[i].q, default: []] += a.samples } }
+        return await assembleNodes(byQuery, at: now, silent: silent, silentMatcher: silentMatcher, run: &run)
+    }
+
+    /// Per-node answers (by what each query reads) as a snapshot of a fresh collector.
+    func assembleNodes(_ byQuery: [Query: [VectorSample]], at now: Double, silent: [SilentCollector], silentMatcher: String?,
+                       run: inout QueryRun) async -> FleetSnapshot {
         let collector = Collector(config: config)
         collector.nameDefaultSource("prometheus")
         var refs: [String: NodeRef] = [:]
@@ -238,10 +256,21 @@ public final class PrometheusQuerySource: @unchecked Sendable {
             batch.append(Sample(node: r, time: now, metric: .reportedHealth, value: Double(state.rawValue)))
         }
         // Why, as the collector judged it: shown when the figures read here do not say more.
+        // Set after the batch, whose `up` samples clear a node's error.
+        var reasons: [(NodeRef, String)] = []
         for s in byQuery[.cause] ?? [] {
-            guard let r = ref(s.labels), let phrase = NodeStatus.phrase(cause: s.labels["cause"] ?? "") else { continue }
+            guard let r = ref(s.labels) else { continue }
+            if let state = HealthState(label: s.labels["state"] ?? "") {
+                batch.append(Sample(node: r, time: now, metric: .reportedHealth, value: Double(state.rawValue)))
+            }
+            let cause = s.labels["cause"] ?? ""
+            if let g = s.labels["gpu"].flatMap({ UInt8($0) }), g < 64 {
+                if let xid = s.labels["xid"].flatMap({ Double($0) }) { batch.append(Sample(node: r, time: now, metric: .xid, value: xid, gpu: g)) }
+                if cause == "gpu_throttling" { batch.append(Sample(node: r, time: now, metric: .throttleReasons, value: 0x40, gpu: g)) }
+            }
+            guard let phrase = NodeStatus.phrase(cause: cause) else { continue }
             let who = s.labels["edgetop_collector"].map { "collector \($0)" } ?? "its collector"
-            collector.setError("\(phrase), per \(who)", node: r)
+            reasons.append((r, "\(phrase), per \(who)"))
         }
         for s in byQuery[.age] ?? [] where s.value.isFinite {
             guard let r = ref(s.labels) else { continue }
@@ -278,10 +307,11 @@ public final class PrometheusQuerySource: @unchecked Sendable {
             for s in answer[0]?.samples ?? [] {
                 guard let r = ref(s.labels) else { continue }
                 batch.append(Sample(node: r, time: now, metric: .reportedHealth, value: Double(HealthState.stale.rawValue)))
-                collector.setError(c.message, node: r)
+                reasons.append((r, c.message))
             }
         }
         collector.ingest(batch)
+        for (r, message) in reasons { collector.setError(message, node: r) }
         collector.drain()
         run.samples += batch.count
         if !sites.isEmpty { lock.withLock { siteOfNode.merge(sites) { _, new in new } } }
