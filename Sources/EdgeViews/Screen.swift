@@ -164,8 +164,10 @@ public enum Screen {
     static func awaitingNodes(_ state: UIState) -> String? {
         guard let coverage = state.snapshot?.nodeCoverage, coverage != .all else { return nil }
         switch state.level {
-        case .site(let s) where !coverage.lists(site: s): return "reading the nodes of \(s)…"
-        case .node(let n) where !(state.snapshot?.nodes.contains { $0.id == n } ?? false): return "reading \(n)…"
+        case .site(let s) where !coverage.lists(site: s):
+            return state.paused ? "paused: the nodes of \(s) are read when you resume (space)" : "reading the nodes of \(s)…"
+        case .node(let n) where !(state.snapshot?.nodes.contains { $0.id == n } ?? false):
+            return state.paused ? "paused: \(n) is read when you resume (space)" : "reading \(n)…"
         default: return nil
         }
     }

@@ -55,6 +55,10 @@ struct ScaleOutViewTests {
         s.stack = [.fleet, .region("WEU"), .site("fra1")]
         let waiting = Screen.render(&s, width: 100, height: 30).text
         #expect(waiting.contains("reading the nodes of fra1…") && !waiting.contains("fra1-n01"))
+        // Paused, the data stays frozen: the screen says when the nodes will come.
+        s.paused = true
+        #expect(Screen.render(&s, width: 100, height: 30).text.contains("paused: the nodes of fra1 are read when you resume (space)"))
+        s.paused = false
         partial.nodeCoverage = .partial(site: "fra1", node: nil)
         s.snapshot = partial
         let listed = Screen.render(&s, width: 100, height: 30).text

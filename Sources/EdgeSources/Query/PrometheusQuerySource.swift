@@ -165,10 +165,11 @@ public final class PrometheusQuerySource: @unchecked Sendable {
             // Every node's series (also when Prometheus holds no edgetop collector: then there
             // are no health series to count groups by, and only the nodes can say).
             run = QueryRun(cost: QueryCost(scope: .everything))
-            let liveness = await runQueries(Liveness.allCases.map { promql($0) }, run: &run)
-            let silent = silentCollectors(Dictionary(uniqueKeysWithValues: zip(Liveness.allCases, liveness).compactMap { q, a in a.map { (q, $0) } }),
-                                          now: now)
-            snap = await nodeSnapshot(at: now, reads: [(nil, Query.allCases)], silent: silent, silentMatcher: nil, run: &run)
+            let answers = await runQueries(Liveness.allCases.map { promql($0) } + Query.allCases.map { promql($0) }, at: now, run: &run)
+            var live: [Liveness: PrometheusAPI.Answer] = [:], byQuery: [Query: [VectorSample]] = [:]
+            for (i, q) in Liveness.allCases.enumerated() { live[q] = answers[i] }
+            for (i, q) in Query.allCases.enumerated() { byQuery[q] = answers[Liveness.allCases.count + i]?.samples }
+            snap = await assembleNodes(byQuery, at: now, silent: silentCollectors(live, now: now), silentMatcher: nil, run: &run)
         }
         record(samples: run.samples, problems: run.problems)
         lock.withLock { refreshCost = run.cost }
@@ -219,18 +220,6 @@ public final class PrometheusQuerySource: @unchecked Sendable {
             run.problems.append("query \(PrintableText.line(String(queries[i].prefix(80)))) failed: \(text)")
         }
         return answers
-    }
-
-    /// Per-node series (each read: the nodes its matcher selects, nil for every node, and the
-    /// queries to run for them), through a fresh collector. The last-seen nodes of each `silent`
-    /// collector (those `silentMatcher` selects; nil: all of them) come back STALE, naming it.
-    func nodeSnapshot(at now: Double, reads: [(matcher: String?, queries: [Query])], silent: [SilentCollector],
-                      silentMatcher: String?, run: inout QueryRun) async -> FleetSnapshot {
-        let queries = reads.flatMap { r in r.queries.map { (q: $0, text: promql($0, matcher: r.matcher)) } }
-        let answers = await runQueries(queries.map(\.text), at: now, run: &run)
-        var byQuery: [Query: [VectorSample]] = [:]
-        for (i, a) in answers.enumerated() { if let a { byQuery[queries[i].q, default: []] += a.samples } }
-        return await assembleNodes(byQuery, at: now, silent: silent, silentMatcher: silentMatcher, run: &run)
     }
 
     /// Per-node answers (by what each query reads) as a snapshot of a fresh collector.
