@@ -104,10 +104,10 @@ struct Snapshot: ParsableCommand {
     /// only where nodes are printed.
     var queryScope: QueryScope {
         if let node { return .node(node) }
-        if let site, view == .nodes || view == .gpus { return .site(site) }
+        if let site { return .site(site) }
         switch view {
-        case .fleet, .regions, .triage: return site.map { .site($0) } ?? .fleet
-        case .sites, .capacity: return site.map { .site($0) } ?? region.map { .region($0) } ?? .allSites
+        case .fleet, .regions, .triage: return .fleet
+        case .sites, .capacity: return region.map { .region($0) } ?? .allSites
         case .nodes, .gpus: return .everything
         }
     }

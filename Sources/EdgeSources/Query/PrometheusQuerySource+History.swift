@@ -47,20 +47,21 @@ extension PrometheusQuerySource: HistoryProvider {
         // Points come back at millisecond precision: match them to steps by index.
         func index(_ t: Double) -> Int { Int(((t - start) / step).rounded()) }
         func figures(by label: String?, ids: [String]) -> [String: [Figure: [Int: Double]]] {
-            let matcher = label.map { "{\($0)=~\"\(ids.map(Self.regexEscape).joined(separator: "|"))\"}" } ?? ""
+            let matcher = label.map { "\($0)=~\"\(ids.map(Self.regexEscape).joined(separator: "|"))\"" }
+            func sel(_ name: String, _ extra: String? = nil) -> String { Self.selector(name, matcher, extra) }
             let by = label.map { "by (\($0), le)" } ?? "by (le)"
             let group = label.map { "by (\($0))" } ?? ""
             let queries: [(Figure, String)] = [
-                (.buckets, "sum \(by) (rate(edgetop_request_latency_seconds_bucket\(matcher)[\(w)])) * \(Int(step))"),
-                (.errors, "sum \(group) (rate(edgetop_node_request_errors_total\(matcher)[\(w)])) * \(Int(step))"),
-                (.utilMean, "avg \(group) (edgetop_gpu_utilization_ratio\(matcher)) * 100"),
-                (.utilMax, "max \(group) (edgetop_gpu_utilization_ratio\(matcher)) * 100"),
-                (.tempMean, "avg \(group) (edgetop_gpu_temperature_celsius\(matcher))"),
-                (.tempMax, "max \(group) (edgetop_gpu_temperature_celsius\(matcher))"),
-                (.healthy, "count \(group) (edgetop_node_health\(Self.with(matcher, "state=\"healthy\"")) == 1)"),
-                (.degraded, "count \(group) (edgetop_node_health\(Self.with(matcher, "state=\"degraded\"")) == 1)"),
-                (.down, "count \(group) (edgetop_node_health\(Self.with(matcher, "state=\"down\"")) == 1)"),
-                (.stale, "count \(group) (edgetop_node_health\(Self.with(matcher, "state=\"stale\"")) == 1)"),
+                (.buckets, "sum \(by) (rate(\(sel("edgetop_request_latency_seconds_bucket"))[\(w)])) * \(Int(step))"),
+                (.errors, "sum \(group) (rate(\(sel("edgetop_node_request_errors_total"))[\(w)])) * \(Int(step))"),
+                (.utilMean, "avg \(group) (\(sel("edgetop_gpu_utilization_ratio"))) * 100"),
+                (.utilMax, "max \(group) (\(sel("edgetop_gpu_utilization_ratio"))) * 100"),
+                (.tempMean, "avg \(group) (\(sel("edgetop_gpu_temperature_celsius")))"),
+                (.tempMax, "max \(group) (\(sel("edgetop_gpu_temperature_celsius")))"),
+                (.healthy, "count \(group) (\(sel("edgetop_node_health", "state=\"healthy\"")) == 1)"),
+                (.degraded, "count \(group) (\(sel("edgetop_node_health", "state=\"degraded\"")) == 1)"),
+                (.down, "count \(group) (\(sel("edgetop_node_health", "state=\"down\"")) == 1)"),
+                (.stale, "count \(group) (\(sel("edgetop_node_health", "state=\"stale\"")) == 1)"),
             ]
             let answers = rangeQueries(queries.map(\.1), start: start, end: end, step: step)
             var result: [String: [Figure: [Int: Double]]] = [:]
@@ -126,10 +127,6 @@ extension PrometheusQuerySource: HistoryProvider {
             out.append(c)
         }
         return out
-    }
-
-    static func with(_ matcher: String, _ extra: String) -> String {
-        matcher.isEmpty ? "{\(extra)}" : String(matcher.dropLast()) + ",\(extra)}"
     }
 
     /// Runs range queries concurrently and waits for all; a failed one answers nothing (and is

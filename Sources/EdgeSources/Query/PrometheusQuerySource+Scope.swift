@@ -221,10 +221,9 @@ struct GroupFigures {
 
     /// The embedded topology's sites by id: names, countries and places for a fleet whose ids
     /// are the simulator's (a real fleet's ids are shown as they are).
-    static let known: [String: SiteRecord] = {
-        Dictionary(((try? Topology.embedded())?.sites ?? []).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-    }()
-    static let regionNames: [String: String] = (try? Topology.embedded())?.regionNames ?? [:]
+    static let topology = try? Topology.embedded()
+    static let known: [String: SiteRecord] = Dictionary((topology?.sites ?? []).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+    static let regionNames: [String: String] = topology?.regionNames ?? [:]
 
     func groups() -> (fleet: GroupStatus, regions: [GroupStatus], sites: [GroupStatus], histogram: CompactHistogram) {
         var regionHealth: [String: HealthCounts] = [:]
