@@ -32,13 +32,15 @@ extension LatencyHistogram {
     @inlinable
     public mutating func merge(_ other: CompactHistogram) {
         _rejected &+= other.rejected
-        if !other.counts.isEmpty { reserve(other.lowIndex, other.lowIndex + other.counts.count - 1) }
-        var i = other.lowIndex
-        for c in other.counts {
-            if c != 0 { add(UInt64(c), at: i) }
-            i += 1
+        if other.single != 0 {
+            add(UInt64(other.single & CompactHistogram.countMask), at: Int(other.single >> CompactHistogram.countBits))
+        } else if let first = other.entries.first, let last = other.entries.last {
+            reserve(Int(first >> CompactHistogram.countBits), Int(last >> CompactHistogram.countBits))
+            for e in other.entries { add(UInt64(e & CompactHistogram.countMask), at: Int(e >> CompactHistogram.countBits)) }
         }
-        for (j, c) in other.carry { add(c, at: j) }
+        if let x = other.extras {
+            for (j, c) in x.carry { add(c, at: j) }
+        }
         absorbStatistics(totalCount: other.totalCount, sum: other.sum, min: other.min, max: other.max,
                          underflow: other.underflow, overflow: other.overflow)
     }
@@ -54,46 +56,103 @@ extension LatencyHistogram {
         _overflow &+= overflow
     }
 
-    /// A copy holding only the occupied bucket range (a finished sub-window costs bytes
-    /// proportional to the spread of its values, not the full layout).
+    /// A copy holding only the occupied buckets (a finished sub-window costs bytes in
+    /// proportion to the buckets its values fell in, not to their spread, and none on the heap
+    /// when they all fell in one).
     @inlinable
     public func compacted() -> CompactHistogram {
-        guard _totalCount > 0 else { return CompactHistogram(rejected: _rejected) }
+        let extras = CompactHistogram.Extras(carry: [:], underflow: _underflow, overflow: _overflow, rejected: _rejected)
+        guard _totalCount > 0 else { return CompactHistogram(extras: extras) }
         let lo = lowIndex, hi = highIndex
-        var slice = [UInt32](repeating: 0, count: hi - lo + 1)
+        var occupied = 0, only: UInt32 = 0
         var carry: [Int: UInt64] = [:]
         for i in lo...hi {
             let c = count(at: i)
-            if c <= UInt64(UInt32.max) { slice[i - lo] = UInt32(c) } else { carry[i] = c }
+            guard c != 0 else { continue }
+            if c <= UInt64(CompactHistogram.countMask) {
+                occupied += 1
+                only = UInt32(i) << CompactHistogram.countBits | UInt32(c)
+            } else {
+                carry[i] = c
+            }
         }
-        return CompactHistogram(lowIndex: lo, counts: slice, carry: carry, totalCount: _totalCount, sum: _sum,
-                                min: _min, max: _max, underflow: _underflow, overflow: _overflow, rejected: _rejected)
+        var x = extras
+        x.carry = carry
+        guard occupied > 1 else {
+            return CompactHistogram(single: only, totalCount: _totalCount, sum: _sum, min: _min, max: _max, extras: x)
+        }
+        let entries = [UInt32](unsafeUninitializedCapacity: occupied) { buffer, initialized in
+            var k = 0
+            for i in lo...hi {
+                let c = count(at: i)
+                if c != 0 && c <= UInt64(CompactHistogram.countMask) {
+                    buffer[k] = UInt32(i) << CompactHistogram.countBits | UInt32(c)
+                    k += 1
+                }
+            }
+            initialized = k
+        }
+        return CompactHistogram(entries: entries, totalCount: _totalCount, sum: _sum, min: _min, max: _max, extras: x)
     }
 }
 
-/// An immutable histogram holding only its occupied bucket range; what the sliding window keeps
-/// for each finished sub-window.
+/// An immutable histogram holding only its occupied buckets; what the sliding window keeps for
+/// each finished sub-window. A sub-window's values rarely fill a fifth of the buckets between
+/// its lowest and highest, so each occupied bucket is one 32-bit entry (bucket index and
+/// count) rather than the whole range; a sub-window whose values share one bucket (a quiet
+/// node's one request) holds it inline, with nothing on the heap.
 public struct CompactHistogram: Sendable {
-    public let lowIndex: Int
-    public let counts: [UInt32]
-    /// Buckets whose count does not fit 32 bits (their `counts` entry is 0).
-    public let carry: [Int: UInt64]
+    /// Bits of an entry that hold the count; the bucket index is above them.
+    @usableFromInline static let countBits: UInt32 = 20
+    @usableFromInline static let countMask: UInt32 = (1 << 20) - 1
+
+    /// The rare parts: counts too large for an entry, and out-of-range and rejected values.
+    public struct Extras: Sendable {
+        public var carry: [Int: UInt64]
+        public var underflow: UInt64
+        public var overflow: UInt64
+        public var rejected: UInt64
+        @usableFromInline var isEmpty: Bool { carry.isEmpty && underflow == 0 && overflow == 0 && rejected == 0 }
+        @inlinable public init(carry: [Int: UInt64], underflow: UInt64, overflow: UInt64, rejected: UInt64) {
+            self.carry = carry; self.underflow = underflow; self.overflow = overflow; self.rejected = rejected
+        }
+    }
+
+    /// Occupied buckets in ascending order, each `index << countBits | count` (empty when
+    /// `single` holds the only one).
+    @usableFromInline let entries: [UInt32]
+    /// The only occupied bucket's entry, or 0 (a count is never 0).
+    @usableFromInline let single: UInt32
     public let totalCount: UInt64
     public let sum: Double
     public let min: Double
     public let max: Double
-    public let underflow: UInt64
-    public let overflow: UInt64
-    public let rejected: UInt64
+    /// Boxed, and nil when empty, so the common sub-window stays small.
+    @usableFromInline let box: ExtrasBox?
 
-    public init(lowIndex: Int = 0, counts: [UInt32] = [], carry: [Int: UInt64] = [:], totalCount: UInt64 = 0,
-                sum: Double = 0, min: Double = .infinity, max: Double = -.infinity, underflow: UInt64 = 0,
-                overflow: UInt64 = 0, rejected: UInt64 = 0) {
-        self.lowIndex = lowIndex; self.counts = counts; self.carry = carry; self.totalCount = totalCount
-        self.sum = sum; self.min = min; self.max = max; self.underflow = underflow; self.overflow = overflow
-        self.rejected = rejected
+    @usableFromInline final class ExtrasBox: Sendable {
+        @usableFromInline let value: Extras
+        @usableFromInline init(_ value: Extras) { self.value = value }
     }
 
-    /// Bytes of counter storage (for the memory figures in `edgetop bench`).
-    public var byteCount: Int { counts.count * MemoryLayout<UInt32>.stride }
+    @inlinable
+    public init(entries: [UInt32] = [], single: UInt32 = 0, totalCount: UInt64 = 0, sum: Double = 0,
+                min: Double = .infinity, max: Double = -.infinity, extras: Extras? = nil) {
+        self.entries = entries; self.single = single; self.totalCount = totalCount
+        self.sum = sum; self.min = min; self.max = max
+        box = extras.flatMap { $0.isEmpty ? nil : ExtrasBox($0) }
+    }
+
+    @inlinable var extras: Extras? { box?.value }
+    /// Buckets whose count does not fit an entry, with their counts.
+    public var carry: [Int: UInt64] { box?.value.carry ?? [:] }
+    public var underflow: UInt64 { box?.value.underflow ?? 0 }
+    public var overflow: UInt64 { box?.value.overflow ?? 0 }
+    public var rejected: UInt64 { box?.value.rejected ?? 0 }
+
+    /// How many buckets hold a count.
+    public var occupiedBuckets: Int { (single != 0 ? 1 : entries.count) + carry.count }
+
+    /// Bytes of counter storage on the heap (for the memory figures in `edgetop bench`).
+    public var byteCount: Int { entries.count * MemoryLayout<UInt32>.stride }
 }

@@ -101,14 +101,17 @@ public struct LatencyHistogram<Count: FixedWidthInteger & UnsignedInteger & Send
         return UInt64(_counts[slot]) &+ ((_carry[i] ?? 0) << UInt64(Count.bitWidth))
     }
 
-    /// Makes the stored window cover buckets `lo...hi` (whole octaves, one spare octave on
-    /// each side that grows), keeping the counts.
+    /// Makes the stored window cover buckets `lo...hi` (whole octaves; see `spare`), keeping
+    /// the counts.
     @inlinable @inline(never)
     public mutating func reserve(_ lo: Int, _ hi: Int) {
         let end = _base + _capacity
         if _capacity > 0 && lo >= _base && hi < end { return }
         let octave = 1 << Int(HistogramLayout.mantissaBits)
-        var newLo = (lo / octave - 1) * octave, newEnd = (hi / octave + 2) * octave
+        // Roll-ups keep a spare octave each side (they grow while merging many nodes); node
+        // histograms, thousands of them held for the window, take only the octaves they use.
+        let spare = Count.bitWidth >= 64 ? 1 : 0
+        var newLo = (lo / octave - spare) * octave, newEnd = (hi / octave + 1 + spare) * octave
         if _capacity > 0 {
             newLo = lo < _base ? Swift.min(newLo, _base) : _base
             newEnd = hi >= end ? Swift.max(newEnd, end) : end

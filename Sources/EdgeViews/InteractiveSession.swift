@@ -1,5 +1,6 @@
 import Dispatch
 import EdgeCollector
+import EdgeCore
 import Foundation
 
 /// Produces snapshots off the UI thread, so a slow collector shows as growing AGE, never as a
@@ -117,6 +118,12 @@ public final class SnapshotPump: @unchecked Sendable {
             lock.unlock()
             if next { request() }
         }
+    }
+
+    /// Says the screen let go of its previous snapshot: its pages go back to the system (see
+    /// `Heap`) on the pump's queue, off the UI thread, between two snapshots being made.
+    public func released() {
+        queue.async { Heap.trim() }
     }
 
     /// The newest snapshot and its sequence number (0: none yet).
@@ -254,7 +261,9 @@ public final class InteractiveSession {
         }
         lastSamples = (snap.ingest.samples, snap.time)
         state.status.invalid = snap.ingest.invalid
+        let replaced = state.snapshot != nil
         state.snapshot = snap
+        if replaced { pump.released() }
         // "What changed" since the start: the automatic mark follows the first seconds, while
         // the window fills and every node reports for the first time, so startup is not news.
         if state.mark == nil || (autoMark && snap.time - (firstTime ?? snap.time) <= UIState.settleSeconds) {

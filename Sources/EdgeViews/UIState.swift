@@ -122,8 +122,14 @@ public struct UIState: Sendable {
     /// The "what changed" list is open, with its selected row.
     public var showChanges = false
     public var changesSelection = 0
-    /// What "what changed" compares with: set by `m`, by pausing, or the first snapshot.
-    public var mark: FleetSnapshot?
+    /// What "what changed" compares with: set by `m`, by pausing, or the first snapshot. Kept
+    /// as `Changes.kept(_:)` trims it (what a comparison reads), not whole: at 44k nodes a
+    /// whole snapshot held beside the one on screen is ~25 MB more.
+    public var mark: FleetSnapshot? {
+        get { keptMark }
+        set { keptMark = newValue.map(Changes.kept) }
+    }
+    private var keptMark: FleetSnapshot?
     /// The routing advisor shown over the screen for this site (`r`); any key closes it.
     public var routeSite: String?
     /// The map is open (`M`); zoomed into this region when set; the cursor's index in

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import EdgeCollector
+import EdgeCore
 import EdgeSources
 import EdgeViews
 import Foundation
@@ -35,6 +36,7 @@ struct Serve: ParsableCommand {
 
     func run() throws {
         _ = try source.fleetConfig()
+        Heap.keepLargeBlocksMapped()  // long-running: see Heap
         guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]) else {
             throw UserError(description: "--listen \(listen): expected HOST:PORT")
         }

@@ -96,7 +96,9 @@ struct HistoryTests {
         let short = try #require(c.history(of: [.node("a")], span: .m15, at: now)[.node("a")])
         #expect(short.steps.count == 20)
         #expect(short.steps.allSatisfy { $0.hasData })
-        #expect(c.stateBytes() == bytesAfterFill, "no growth after the rings filled")
+        // The rings no longer grow; the window's finished sub-windows keep 4 bytes per bucket
+        // their values fell in, which moves a little with the values (≤ 6 sub-windows × 16).
+        #expect(abs(c.stateBytes() - bytesAfterFill) <= 6 * 16 * 4, "no growth after the rings filled")
     }
 
     @Test("a node that goes silent is recorded STALE step by step; old requests leave the ring")

@@ -90,6 +90,20 @@ public enum Changes {
     }
 
     static func reason(_ n: NodeStatus) -> String { n.reason.isEmpty ? "" : "  \(n.reason)" }
+
+    /// `snapshot` as a mark: what `between` reads of it (every group; each node's id, state,
+    /// reason and GPUs), without the per-node distributions, counters and per-class and
+    /// per-source detail it never compares.
+    public static func kept(_ snapshot: FleetSnapshot) -> FleetSnapshot {
+        var s = snapshot
+        for i in s.nodes.indices {
+            s.nodes[i].distribution = []
+            s.nodes[i].tierCounts = []
+            s.nodes[i].latencySources = []
+            s.nodes[i].classes = []
+        }
+        return s
+    }
 }
 
 /// The last change list, keyed by the two snapshots it compares.
