@@ -45,13 +45,16 @@ final class RegionShard: @unchecked Sendable {
     /// The class catalog every node of the shard shares.
     let classBounds: ClassBounds
 
-    init(id: String, name: String, index: Int32, config: CollectorConfig, fleetHistory: FleetHistory? = nil) {
+    /// `lane`: the serial queue the region's queue runs on (`Collector` shares a few lanes
+    /// among the regions); nil gives the region a thread of its own when it has work.
+    init(id: String, name: String, index: Int32, config: CollectorConfig, fleetHistory: FleetHistory? = nil,
+         lane: DispatchQueue? = nil) {
         self.id = id
         self.name = name
         self.index = index
         self.config = config
         self.fleetHistory = fleetHistory
-        queue = DispatchQueue(label: "edgetop.region.\(id)")
+        queue = DispatchQueue(label: "edgetop.region.\(id)", target: lane)
         classBounds = ClassBounds(config.classes, subWindowSeconds: config.subWindowSeconds)
         if config.history.enabled { regionHistory = HistoryRings(config: config.history, wide: true, detail: false) }
     }
