@@ -12,6 +12,25 @@ struct CollectorTests {
         Collector(config: CollectorConfig(windowSeconds: window, intervalSeconds: interval))
     }
 
+    @Test("nodes registered one at a time are there for the next batch, read and snapshot, past the hand-over size too")
+    func registrationsHandedOverBeforeUse() {
+        let c = collector()
+        var refs: [NodeRef] = []
+        for i in 0..<5_000 {  // more than one hand-over (4,096) and a partial one
+            refs.append(c.register(placement("n\(i)", site: "s\(i % 50)", region: "r\(i % 3)")))
+        }
+        #expect(c.register(placement("n17", site: "elsewhere", region: "r9")) == refs[17], "a known node keeps its ref")
+        #expect(c.placement(of: refs[4_999])?.nodeID == "n4999", "read before any batch")
+        c.ingest(refs.enumerated().map { Sample(node: $1, time: t0 + 1, metric: .latencyMs, value: Double($0 % 100) + 1) })
+        refs.append(c.register(placement("late", region: "r1")))
+        c.ingest([Sample(node: refs.last!, time: t0 + 2, metric: .latencyMs, value: 7)])
+        let snap = c.snapshot(at: t0 + 3)
+        #expect(snap.nodes.count == 5_001)
+        #expect(snap.fleet.latency.count == 5_001)
+        #expect(snap.ingest.invalid == 0)
+        #expect(snap.nodes.first { $0.id == "late" }?.latency.count == 1)
+    }
+
     @Test("latency at node, site, region and fleet comes from merged histograms (within 1 % of exact)")
     func rollupsFromMergedHistograms() {
         let c = collector()

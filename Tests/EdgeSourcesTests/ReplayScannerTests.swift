@@ -81,4 +81,20 @@ struct ReplayScannerTests {
             #expect(scanned?.bitPattern == exact.bitPattern, "\(text): \(String(describing: scanned)) vs strtod \(exact)")
         }
     }
+
+    @Test("the node table finds every node it was given and none it was not, through its growth")
+    func nodeTable() {
+        var table = NodeRefTable()
+        for i in 0..<20_000 {
+            table.insert(region: "r\(i % 13)", node: "site\(i / 10)-n\(i % 10)", ref: NodeRef(region: Int32(i % 13), slot: Int32(i)))
+        }
+        table.insert(region: "r0", node: "site0-n0", ref: NodeRef(region: 5, slot: 5))  // already there: kept as it was
+        #expect(table.count == 20_000)
+        for i in stride(from: 0, to: 20_000, by: 7) {
+            #expect(table.find(region: "r\(i % 13)", node: "site\(i / 10)-n\(i % 10)") == NodeRef(region: Int32(i % 13), slot: Int32(i)))
+        }
+        #expect(table.find(region: "r1", node: "site0-n0") == nil, "same node id, another region")
+        #expect(table.find(region: "r0", node: "site0-n") == nil)
+        #expect(table.find(region: "", node: "") == nil)
+    }
 }

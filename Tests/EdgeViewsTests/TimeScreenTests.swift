@@ -73,6 +73,19 @@ struct TimeScreenTests {
                          width: size.0, height: size.1)
     }
 
+    @Test("the mark is kept trimmed, and what changed since it is the same as against the whole snapshot")
+    func markKeepsWhatChangesCompares() {
+        let whole = Changes.between(mark: timeFleet.mark, now: timeFleet.now)
+        #expect(!whole.isEmpty)
+        let kept = Changes.kept(timeFleet.mark)
+        #expect(Changes.between(mark: kept, now: timeFleet.now) == whole)
+        #expect(kept.nodes.allSatisfy { $0.distribution.isEmpty && $0.tierCounts.isEmpty && $0.classes.isEmpty })
+        #expect(kept.nodes.map(\.health) == timeFleet.mark.nodes.map(\.health))
+        var s = UIState(snapshot: timeFleet.now)
+        s.mark = timeFleet.mark
+        #expect(s.mark?.nodes.first?.distribution.isEmpty == true && s.mark?.id == timeFleet.mark.id)
+    }
+
     @Test("what changed: Enter jumps to the entity with its path; Esc closes; m moves the mark")
     func changesKeys() throws {
         var s = timeState([.char("d")], width: 80, height: 24)
