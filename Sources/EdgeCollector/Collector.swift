@@ -227,8 +227,27 @@ public final class Collector: @unchecked Sendable {
             return
         }
         let shard = shards[Int(region)]
-        shard.queue.async { part.withUnsafeBufferPointer { shard.apply($0) } }
+        flow.lock()
+        // Back-pressure: a source faster than the regions (a replay read at 400 MB/s, the
+        // simulator catching up a minute) waits here instead of queueing without bound (1.6 GB
+        // of queued batches at 44k nodes before this).
+        while samplesInFlight >= Self.maxSamplesInFlight { flow.wait() }
+        samplesInFlight += part.count
+        flow.unlock()
+        shard.queue.async { [self] in
+            part.withUnsafeBufferPointer { shard.apply($0) }
+            flow.lock()
+            samplesInFlight -= part.count
+            flow.broadcast()
+            flow.unlock()
+        }
     }
+
+    /// Samples handed to region queues and not yet applied (guarded by `flow`), and the most
+    /// there may be before `ingest` waits: 512k samples, ~25 MB.
+    private let flow = NSCondition()
+    private var samplesInFlight = 0
+    static let maxSamplesInFlight = 1 << 19
 
     /// Counts input a source rejected before it became a sample (a bad replay line, say).
     public func countInvalid(_ n: UInt64) {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EdgeCore
 import Foundation
 
 /// `edgetop`: watch a fleet of edge GPU inference sites from a terminal.
@@ -30,7 +31,7 @@ struct UserError: Error, CustomStringConvertible {
 @main
 enum Main {
     static func main() {
-        Memory.configureAllocator()
+        Heap.configure()
         do {
             var command = try Edgetop.parseAsRoot()
             try command.run()

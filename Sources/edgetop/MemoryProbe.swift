@@ -19,7 +19,6 @@ struct MemoryProbe: ParsableCommand {
     @Option(help: "History: on (standard depth; rings fill as time passes), off, full (full depth), or filled (standard, every slot written as after 24 h).") var history = "on"
 
     func run() throws {
-        Heap.keepLargeBlocksMapped()  // a long-running view: see Heap
         let depth: HistoryConfig = history == "off" ? .off : history == "full" ? .full : .standard
         let collector = Collector(config: CollectorConfig(history: depth))
         let window = collector.config.windowSeconds

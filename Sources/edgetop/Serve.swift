@@ -36,7 +36,6 @@ struct Serve: ParsableCommand {
 
     func run() throws {
         _ = try source.fleetConfig()
-        Heap.keepLargeBlocksMapped()  // long-running: see Heap
         guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]) else {
             throw UserError(description: "--listen \(listen): expected HOST:PORT")
         }

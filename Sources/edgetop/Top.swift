@@ -52,7 +52,6 @@ struct Top: ParsableCommand {
 
     func run() throws {
         let keyMap = try loadKeyMap()
-        Heap.keepLargeBlocksMapped()  // a long-running view: see Heap
         _ = try source.fleetConfig()  // before the screen changes: FILE:LINE: reason, exit 2
         let env = ProcessInfo.processInfo.environment
         let noColor = noColor || !(env["NO_COLOR"] ?? "").isEmpty
