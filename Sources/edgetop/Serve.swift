@@ -1,7 +1,6 @@
 import ArgumentParser
 import Dispatch
 import EdgeCollector
-import EdgeCore
 import EdgeSources
 import EdgeViews
 import Foundation
