@@ -66,10 +66,12 @@ public struct LatencyHistogram<Count: FixedWidthInteger & UnsignedInteger & Send
     /// An empty histogram; it holds no counters until the first value.
     @inlinable
     public init() {
-        _counts = .allocate(capacity: 1)
+        // Nothing on the heap until the first value: a series' step and minute histograms
+        // stay empty with history off, and a replay creates 44k series at once.
+        _counts = UnsafeMutablePointer(bitPattern: MemoryLayout<Count>.alignment)!
     }
 
-    deinit { _counts.deallocate() }
+    deinit { if _capacity > 0 { _counts.deallocate() } }
 
     /// An independent copy.
     @inlinable
@@ -123,7 +125,7 @@ public struct LatencyHistogram<Count: FixedWidthInteger & UnsignedInteger & Send
         UnsafeMutableRawPointer(grown).initializeMemory(as: UInt8.self, repeating: 0,
                                                         count: (newEnd - newLo) * MemoryLayout<Count>.stride)
         if _capacity > 0 { (grown + (_base - newLo)).update(from: _counts, count: _capacity) }
-        _counts.deallocate()
+        if _capacity > 0 { _counts.deallocate() }
         _counts = grown
         _base = newLo
         _capacity = newEnd - newLo

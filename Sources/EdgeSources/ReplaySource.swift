@@ -231,7 +231,7 @@ public struct ReplaySource {
         return sample(t: t, metric: metric, value: value, gpu: gpuValue, weight: weight, src: src, workload: workload) { this in
             if let r = this.refs.find(region: region, node: node) { return r }
             let r = this.collector.register(NodePlacement(regionID: region, siteID: site, nodeID: node))  // the known ref when another region has it
-            this.refs.insert(region: region, node: node, ref: r)
+            this.refs.insertNew(region: region, node: node, ref: r)
             return r
         }
     }

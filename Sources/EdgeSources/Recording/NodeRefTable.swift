@@ -57,6 +57,11 @@ struct NodeRefTable {
 
     mutating func insert(region: String, node: String, ref: NodeRef) {
         guard find(region: region, node: node) == nil else { return }
+        insertNew(region: region, node: node, ref: ref)
+    }
+
+    /// Inserts a key the caller has just failed to find.
+    mutating func insertNew(region: String, node: String, ref: NodeRef) {
         let offset = arena.count
         arena.append(contentsOf: region.utf8)
         arena.append(contentsOf: node.utf8)
