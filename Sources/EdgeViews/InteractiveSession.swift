@@ -261,7 +261,8 @@ public final class InteractiveSession {
         }
         lastSamples = (snap.ingest.samples, snap.time)
         state.status.invalid = snap.ingest.invalid
-        let replaced = state.snapshot != nil
+        // A history arriving re-offers the snapshot on screen: nothing is let go then.
+        let replaced = state.snapshot.map { $0.id != snap.id || $0.time != snap.time } ?? false
         state.snapshot = snap
         if replaced { pump.released() }
         // "What changed" since the start: the automatic mark follows the first seconds, while
