@@ -58,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "edgetop",
             dependencies: [
-                "EdgeCore", "EdgeCollector", "EdgeSources", "EdgeViews", "EdgeTerminal",
+                "EdgeCore", "EdgeCollector", "EdgeSources", "EdgeViews", "EdgeTerminal", "CEdgeLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],

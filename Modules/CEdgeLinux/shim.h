@@ -1,6 +1,6 @@
 #ifndef EDGETOP_CEDGELINUX_SHIM_H
 #define EDGETOP_CEDGELINUX_SHIM_H
-// epoll and eventfd for the HTTP client's event loop. struct epoll_event is packed on x86-64,
+// epoll and eventfd for the HTTP client's event loop, and the heap's figures for the probe. struct epoll_event is packed on x86-64,
 // which Swift cannot lay out faithfully, so it never crosses into Swift: these wrappers take
 // and return plain integers.
 #include <stdint.h>
@@ -36,4 +36,15 @@ static inline int edgetop_epoll_wait(int ep, int *fds, uint32_t *events, int max
 }
 
 static inline int edgetop_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+// Bytes glibc's heap has handed out and not had back (for the memory probe: RSS less this is
+// what the heap keeps free, plus code and stacks).
+#include <malloc.h>
+static inline size_t edgetop_heap_in_use(void) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    return mallinfo2().uordblks;
+#else
+    return 0;
+#endif
+}
 #endif

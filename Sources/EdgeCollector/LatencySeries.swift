@@ -5,42 +5,45 @@ import EdgeCore
 /// SLO minute ring, and monotonic tier counters. A node has one per (source, class) that sent
 /// it latency or errors, created on the first such sample (never per sample); the snapshot
 /// chooses which sources count (`RegionShard.chooseSeries`).
+///
+/// The properties the record path mutates are `@exclusivity(unchecked)`: only the shard's
+/// queue touches them, and the runtime's access checks were a twentieth of a sparse replay's
+/// apply time (the same for `NodeState` and `RegionShard`).
 final class LatencySeries {
     let source: SourceID
     let workload: WorkloadClass
     /// A request is good at or under this bound (the class's tier; the node's tier for
     /// unclassified requests; +inf for a class without a latency target).
     let goodBoundMs: Double
-    /// Good requests of the sub-window being filled and of the ring's sub-windows: the window's
+    /// Good requests of the sub-window being filled (the ring's are in its slots): the window's
     /// within-tier fraction is exact (counted at record time, never read off the histogram).
-    var goodCurrent: UInt64 = 0
-    var goodRing: [UInt64]
+    @exclusivity(unchecked) var goodCurrent: UInt64 = 0
     /// Per-minute SLO counts for the burn-rate windows (`SLORing`).
-    var slo: SLORing
+    @exclusivity(unchecked) var slo: SLORing
     /// Latency of the history step being filled (1 s) and of the minute being filled: recorded
     /// beside `current` (three records a sample cost less than merging every node's step into
     /// two histograms every second: a merge walks the whole occupied range). Reset by the
     /// shard when the step or minute closes.
-    var step = NodeHistogram()
-    var errorsStep: UInt64 = 0
-    var minute = NodeHistogram()
+    @exclusivity(unchecked) var step = NodeHistogram()
+    @exclusivity(unchecked) var errorsStep: UInt64 = 0
+    @exclusivity(unchecked) var minute = NodeHistogram()
     /// Latency of the sub-window being filled (16-bit counters with carry, occupied octaves only).
-    var current = NodeHistogram()
+    @exclusivity(unchecked) var current = NodeHistogram()
     /// The absolute sub-window (`floor(time / subWindowSeconds)`) that `current` holds.
-    var sub = Int.min
+    @exclusivity(unchecked) var sub = Int.min
     /// Finished sub-windows by `sub mod ringSize`, each tagged with its absolute sub-window, so
     /// a series rolls over when *it* records (lazily) and nothing walks every node at a
     /// boundary; a slot older than the window is simply not counted (and freed at snapshot).
-    var ring: [CompactHistogram]
-    var ringSub: [Int]
-    var errorsCurrent: UInt64 = 0
-    var errorsRing: [UInt64]
+    /// One array of whole slots: a roll writes one slot, not four arrays (a sparse replay
+    /// rolls at nearly every sample).
+    @exclusivity(unchecked) var ring: [RingSlot]
+    @exclusivity(unchecked) var errorsCurrent: UInt64 = 0
     /// Requests since start by latency tier bucket (`TierBuckets`), with their count and sum:
     /// monotonic, for `edgetop serve`'s Prometheus histogram. Exact: compared at record time.
-    var tierCumulative = [UInt64](repeating: 0, count: TierBuckets.upperBoundsMs.count)
-    var requestsTotal: UInt64 = 0
-    var latencySumMs: Double = 0
-    var errorsTotal: UInt64 = 0
+    @exclusivity(unchecked) var tierCumulative = [UInt64](repeating: 0, count: TierBuckets.upperBoundsMs.count)
+    @exclusivity(unchecked) var requestsTotal: UInt64 = 0
+    @exclusivity(unchecked) var latencySumMs: Double = 0
+    @exclusivity(unchecked) var errorsTotal: UInt64 = 0
     /// Until when the window holds classic-bucket latency (its quantiles are bucket-bounded).
     var bucketBoundedUntil = -Double.infinity
 
@@ -57,10 +60,7 @@ final class LatencySeries {
         self.goodBoundMs = goodBoundMs
         self.keepsSteps = keepsSteps
         subSeconds = subWindowSeconds
-        ring = [CompactHistogram](repeating: CompactHistogram(), count: ringSize)
-        ringSub = [Int](repeating: Int.min, count: ringSize)
-        errorsRing = [UInt64](repeating: 0, count: ringSize)
-        goodRing = [UInt64](repeating: 0, count: ringSize)
+        ring = [RingSlot](repeating: RingSlot(), count: ringSize)
         slo = SLORing()
     }
 
@@ -80,11 +80,7 @@ final class LatencySeries {
     func roll(to w: Int) {
         guard w > sub else { return }
         if sub != Int.min && (!current.isEmpty || current.rejected != 0 || errorsCurrent != 0) {
-            let slot = Self.slot(sub, ring.count)
-            ring[slot] = current.compacted()
-            ringSub[slot] = sub
-            errorsRing[slot] = errorsCurrent
-            goodRing[slot] = goodCurrent
+            ring[Self.slot(sub, ring.count)] = RingSlot(histogram: current.compacted(), sub: sub, errors: errorsCurrent, good: goodCurrent)
             current.reset()
             errorsCurrent = 0
             goodCurrent = 0
@@ -148,16 +144,13 @@ final class LatencySeries {
             if step.isEmpty && step.storageBytes > 0 { step = NodeHistogram() }
             if minute.isEmpty && minute.storageBytes > 0 { minute = NodeHistogram() }
         }
-        for k in ring.indices where ringSub[k] != Int.min {
-            if ringSub[k] >= oldest && ringSub[k] < w {
-                h.merge(ring[k])
-                errors &+= errorsRing[k]
-                good &+= goodRing[k]
-            } else if ringSub[k] < oldest {
-                ring[k] = CompactHistogram()
-                ringSub[k] = Int.min
-                errorsRing[k] = 0
-                goodRing[k] = 0
+        for k in ring.indices where ring[k].sub != Int.min {
+            if ring[k].sub >= oldest && ring[k].sub < w {
+                h.merge(ring[k].histogram)
+                errors &+= ring[k].errors
+                good &+= ring[k].good
+            } else if ring[k].sub < oldest {
+                ring[k] = RingSlot()
             }
         }
         return (errors, good)
@@ -165,7 +158,16 @@ final class LatencySeries {
 
     var byteCount: Int {
         current.storageBytes + step.storageBytes + minute.storageBytes
-            + ring.reduce(0) { $0 + $1.byteCount + MemoryLayout<CompactHistogram>.stride }
-            + errorsRing.count * 24 + tierCumulative.count * 8 + SLORing.byteCount + 136
+            + ring.reduce(0) { $0 + $1.histogram.byteCount + MemoryLayout<RingSlot>.stride }
+            + tierCumulative.count * 8 + SLORing.byteCount + 136
     }
+}
+
+/// A finished sub-window of a series: its latency, which sub-window it was (Int.min: none),
+/// its errors and its good requests.
+struct RingSlot {
+    var histogram = CompactHistogram()
+    var sub = Int.min
+    var errors: UInt64 = 0
+    var good: UInt64 = 0
 }

@@ -30,15 +30,15 @@ final class NodeState {
     let placement: NodePlacement
     let siteSlot: Int
     /// Latency and errors per source (usually one). See `LatencySeries`.
-    var series: [LatencySeries] = []
+    @exclusivity(unchecked) var series: [LatencySeries] = []
     /// Workload classes (for a new series' good bound), shared by the collector's nodes.
     let classes: ClassBounds
     /// `series.first`, held directly: the record path reaches it with one load fewer (random
     /// node access over a fleet is a cache miss per pointer followed).
-    var primary: LatencySeries?
-    var gpus: [GPUState]
+    @exclusivity(unchecked) var primary: LatencySeries?
+    @exclusivity(unchecked) var gpus: [GPUState]
     /// Last `up` value (NaN until a source says).
-    var up = Double.nan
+    @exclusivity(unchecked) var up = Double.nan
     /// Host figures from node_exporter (NaN when no source reports them).
     var load1 = Double.nan
     var memUsedPct = Double.nan
@@ -48,7 +48,7 @@ final class NodeState {
     /// Health reported by an upstream collector (query backend), and when.
     var reportedHealth: HealthState?
     var reportedAt = -Double.infinity
-    var lastSeen = -Double.infinity
+    @exclusivity(unchecked) var lastSeen = -Double.infinity
     /// Last problem a source reported for this node (a failed scrape), shown to the operator.
     var lastError: String?
 
@@ -70,7 +70,7 @@ final class NodeState {
     /// step (any sample: gauges and `up` move the state too); the totals and state of its last
     /// quiet step, which later quiet steps repeat until `idleValidUntil` (the first time an age
     /// rule could change them); and whether the latency verdict was judged since the last sample.
-    var touched = true
+    @exclusivity(unchecked) var touched = true
     var idleTotals: StepTotals?
     var idleValidUntil = -Double.infinity
     var verdictFresh = false

@@ -12,26 +12,26 @@ final class RegionShard: @unchecked Sendable {
     let config: CollectorConfig
 
     // Everything below is touched only on `queue`.
-    var nodes: [NodeState] = []
+    @exclusivity(unchecked) var nodes: [NodeState] = []
     var sites: [(placement: NodePlacement, nodeSlots: [Int])] = []
     var siteSlotByID: [String: Int] = [:]
     /// The absolute sub-window being filled (`floor(time / subWindowSeconds)`); Int.min before
     /// the first sample. Series roll over lazily against it (`LatencySeries.catchUp`).
-    var currentSub = Int.min
+    @exclusivity(unchecked) var currentSub = Int.min
     /// Where the data of the window begins: the first sub-window, or the one after a jump
     /// past the whole window (backdated samples, such as a STALE node's last report, do not
     /// stretch the time that rates are computed over).
     private var floorSub = Int.min
     /// When the current sub-window ends (-inf before the first sample, so it starts one).
-    private var nextBoundary = -Double.infinity
-    private var firstTime = Double.infinity
-    private var samples: UInt64 = 0
-    private var invalid: UInt64 = 0
+    @exclusivity(unchecked) private var nextBoundary = -Double.infinity
+    @exclusivity(unchecked) private var firstTime = Double.infinity
+    @exclusivity(unchecked) private var samples: UInt64 = 0
+    @exclusivity(unchecked) private var invalid: UInt64 = 0
 
     // History (see RegionShard+History.swift): the step being filled, rings of the region and
     // of each site, scratch histograms for the step walk, the fleet's rings to contribute to.
     var openStep = Int.min
-    var nextStepBoundary = -Double.infinity
+    @exclusivity(unchecked) var nextStepBoundary = -Double.infinity
     var regionHistory: HistoryRings?
     /// Each site's rings, by site slot; made at the site's first step (not at registration,
     /// so a fresh start draws its first frame before any ring exists).

@@ -22,13 +22,32 @@ public struct SLOCounts: Sendable, Equatable {
 public struct SLOWindows: Sendable, Equatable {
     public static let names = ["5m", "30m", "1h", "6h"]
     public static let minutes = [5, 30, 60, 360]
-    public var counts = [SLOCounts](repeating: SLOCounts(), count: 4)
+    /// The four windows' counts, held inline: a snapshot carries one set per class per node,
+    /// and an array each was an allocation each (44k of them a snapshot at 44k nodes).
+    private var m5 = SLOCounts(), m30 = SLOCounts(), h1 = SLOCounts(), h6 = SLOCounts()
     public init() {}
+    /// Window `i` of `names`.
     public subscript(_ i: Int) -> SLOCounts {
-        get { counts[i] }
-        set { counts[i] = newValue }
+        get {
+            switch i {
+            case 0: m5
+            case 1: m30
+            case 2: h1
+            case 3: h6
+            default: preconditionFailure("SLO window \(i) of 4")
+            }
+        }
+        set {
+            switch i {
+            case 0: m5 = newValue
+            case 1: m30 = newValue
+            case 2: h1 = newValue
+            case 3: h6 = newValue
+            default: preconditionFailure("SLO window \(i) of 4")
+            }
+        }
     }
-    public mutating func add(_ o: SLOWindows) { for i in 0..<4 { counts[i].add(o.counts[i]) } }
+    public mutating func add(_ o: SLOWindows) { m5.add(o.m5); m30.add(o.m30); h1.add(o.h1); h6.add(o.h6) }
     /// The index of window `name` ("5m", "30m", "1h", "6h").
     public static func index(of name: String) -> Int? { names.firstIndex(of: name) }
 }
@@ -94,9 +113,9 @@ struct SLORing {
         guard openMinute != Int.min else { return }
         let open = SLOCounts(good: openGood, total: openTotal)
         for (i, length) in SLOWindows.minutes.enumerated() where i < 3 {
-            if openMinute <= now && openMinute > now - length { w.counts[i].add(open) }
+            if openMinute <= now && openMinute > now - length { w[i].add(open) }
         }
-        if openMinute <= now && Self.block(openMinute) >= Self.block(now) - (Self.blockSlots - 1) { w.counts[3].add(open) }
+        if openMinute <= now && Self.block(openMinute) >= Self.block(now) - (Self.blockSlots - 1) { w[3].add(open) }
         guard !slots.isEmpty else { return }
         // Closed minutes held: [openMinute - 59, openMinute - 1].
         let newest = min(now, openMinute - 1)
@@ -111,7 +130,7 @@ struct SLORing {
                 sum.good &+= UInt64(slots[i]); sum.total &+= UInt64(slots[i + 1])
                 x -= 1
             }
-            w.counts[next].add(sum)
+            w[next].add(sum)
             next += 1
         }
         // 6 h: the blocks held, [block(openMinute) - 71, block(openMinute)], within the window.
@@ -124,7 +143,7 @@ struct SLORing {
                 let i = 2 * (Self.minuteSlots + Self.mod(b, Self.blockSlots))
                 blocks.good &+= UInt64(slots[i]); blocks.total &+= UInt64(slots[i + 1])
             }
-            w.counts[3].add(blocks)
+            w[3].add(blocks)
         }
     }
 }

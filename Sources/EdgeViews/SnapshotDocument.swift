@@ -63,6 +63,8 @@ public struct SnapshotDocument {
         // once would not fit in memory).
         let cursor = history.map { HistoryCursor(provider: $0.provider, span: $0.span, at: snapshot.time, order: jsonEntities()) }
         func historyOf(_ e: HistoryEntity) -> HistorySeries? { cursor?.series(e) }
+        let tiers = TierTotals(snapshot.nodes)
+        func tierCounts(_ g: GroupStatus) -> [UInt64] { tiers.of(g) }
         var fields: [(String, (inout JSONWriter) -> Void)] = [
             ("schema", { $0.string(Self.schema) }),
             ("generated_at", { $0.string(Self.rfc3339(snapshot.time)) }),
@@ -169,20 +171,36 @@ public struct SnapshotDocument {
         })
     }
 
-    /// Sum of the nodes' tier counters for a group.
-    func tierCounts(_ g: GroupStatus) -> [UInt64] {
-        var sum = [UInt64](repeating: 0, count: TierBuckets.upperBoundsMs.count)
-        for n in snapshot.nodes {
-            let member: Bool
-            switch g.kind {
-            case .fleet: member = true
-            case .region: member = n.region == g.id
-            case .site: member = n.site == g.id && n.region == g.region
+    /// Sums of the nodes' tier counters for the fleet, each region and each site, in one pass
+    /// over the nodes (a walk of every node for each site took 1.7 s at 4,400 sites and 44k nodes).
+    struct TierTotals {
+        private(set) var fleet = [UInt64](repeating: 0, count: TierBuckets.upperBoundsMs.count)
+        private var regions: [String: [UInt64]] = [:]
+        /// By region, then site (a site id is unique within its region).
+        private var sites: [String: [String: [UInt64]]] = [:]
+
+        init(_ nodes: [NodeStatus]) {
+            for n in nodes where !n.tierCounts.isEmpty {
+                Self.add(n.tierCounts, to: &fleet)
+                Self.add(n.tierCounts, to: &regions[n.region, default: Self.zero])
+                Self.add(n.tierCounts, to: &sites[n.region, default: [:]][n.site, default: Self.zero])
             }
-            guard member else { continue }
-            for (i, c) in n.tierCounts.enumerated() where i < sum.count { sum[i] &+= c }
         }
-        return sum
+
+        static let zero = [UInt64](repeating: 0, count: TierBuckets.upperBoundsMs.count)
+
+        private static func add(_ counts: [UInt64], to sum: inout [UInt64]) {
+            for (i, c) in counts.enumerated() where i < sum.count { sum[i] &+= c }
+        }
+
+        /// The sum for a group (zeros for one without nodes).
+        func of(_ g: GroupStatus) -> [UInt64] {
+            switch g.kind {
+            case .fleet: fleet
+            case .region: regions[g.id] ?? Self.zero
+            case .site: sites[g.region]?[g.id] ?? Self.zero
+            }
+        }
     }
 
     static func latency(_ w: inout JSONWriter, _ l: LatencySummary) {

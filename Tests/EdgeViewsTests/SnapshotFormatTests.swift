@@ -39,6 +39,54 @@ struct SnapshotFormatTests {
         #expect(o["sites"] == nil && o["nodes"] == nil)
     }
 
+    @Test("Each site's and region's tier fractions come from its own nodes' counters, a site id in two regions kept apart")
+    func groupTierFractions() throws {
+        var s = snap
+        // Two regions with a site of the same id: each keeps its own nodes' requests.
+        let moved = try #require(s.nodes.firstIndex { $0.tierCounts.reduce(0, +) > 0 })
+        let twin = try #require(s.sites.first { $0.region != s.nodes[moved].region })
+        var copy = s.nodes[moved]
+        copy.id += "-twin"; copy.region = twin.region; copy.site = s.nodes[moved].site
+        copy.tierCounts = [UInt64](repeating: 0, count: copy.tierCounts.count)
+        copy.tierCounts[copy.tierCounts.count - 1] = 7  // all over 10 s
+        s.nodes.append(copy)
+        var twinSite = twin
+        twinSite.id = copy.site
+        s.sites.append(twinSite)
+        let o = try jsonObject(SnapshotDocument(snapshot: s, kind: .sites))
+        func fractions(_ counts: [UInt64]) -> [String: Double] {
+            let total = counts.reduce(0, +)
+            var out: [String: Double] = [:]
+            for bound in [50.0, 100, 200, 300, 500] where total > 0 {
+                out[String(Int(bound))] = Double(counts.prefix(TierBuckets.index(bound) + 1).reduce(0, +)) / Double(total)
+            }
+            return out
+        }
+        func summed(_ member: (NodeStatus) -> Bool) -> [UInt64] {
+            s.nodes.filter(member).reduce(into: [UInt64](repeating: 0, count: TierBuckets.upperBoundsMs.count)) { sum, n in
+                for (i, c) in n.tierCounts.enumerated() { sum[i] += c }
+            }
+        }
+        // The JSON writes four significant digits.
+        func close(_ a: [String: Double], _ b: [String: Double]) -> Bool {
+            a.keys.sorted() == b.keys.sorted() && a.allSatisfy { abs($0.value - b[$0.key]!) < 0.0006 }
+        }
+        let sites = try #require(o["sites"] as? [[String: Any]])
+        #expect(sites.count == s.sites.count)
+        for site in sites {
+            let id = site["id"] as! String, region = site["region"] as! String
+            let expected = fractions(summed { $0.site == id && $0.region == region })
+            let got = (site["tier_fractions"] as? [String: Double]) ?? [:]
+            #expect(close(got, expected), "site \(region)/\(id): \(got) against \(expected)")
+        }
+        let twinJSON = try #require(sites.first { $0["id"] as? String == copy.site && $0["region"] as? String == twin.region })
+        #expect((twinJSON["tier_fractions"] as? [String: Double])?["500"] == 0, "the twin site's own request, all over 500 ms")
+        for region in try #require(o["regions"] as? [[String: Any]]) {
+            let id = region["id"] as! String
+            #expect(close((region["tier_fractions"] as? [String: Double]) ?? [:], fractions(summed { $0.region == id })), "region \(id)")
+        }
+    }
+
     @Test("JSON nodes carry site, region, age, reason and GPUs; no data is null, never a string")
     func jsonNodes() throws {
         let o = try jsonObject(SnapshotDocument(snapshot: snap, kind: .nodes))
