@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "EdgeSourcesTests", dependencies: ["EdgeSources", "EdgeTestSupport"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "EdgeViewsTests", dependencies: ["EdgeViews", "EdgeSources", "EdgeTestSupport"], resources: [.copy("Golden")], swiftSettings: strict),
         .testTarget(name: "EdgeFuzzingTests", dependencies: ["EdgeFuzzing"], resources: [.copy("Corpus")], swiftSettings: strict),
-        .testTarget(name: "EndToEndTests", dependencies: ["EdgeTestSupport", "EdgeSources"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["EdgeTestSupport", "EdgeSources"], exclude: ["Scripts"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -159,7 +159,7 @@ final class LatencySeries {
     var byteCount: Int {
         current.storageBytes + step.storageBytes + minute.storageBytes
             + ring.reduce(0) { $0 + $1.histogram.byteCount + MemoryLayout<RingSlot>.stride }
-            + tierCumulative.count * 8 + SLORing.byteCount + 136
+            + tierCumulative.count * 8 + slo.byteCount + 136
     }
 }
 

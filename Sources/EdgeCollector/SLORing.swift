@@ -52,35 +52,45 @@ public struct SLOWindows: Sendable, Equatable {
     public static func index(of name: String) -> Int? { names.firstIndex(of: name) }
 }
 
-/// Per-minute good/total counts of one series: 60 minutes, then 72 five-minute blocks (6 h),
-/// 1 KB a series, allocated at its first closed minute. Filled at record time (two adds) and
-/// closed lazily when the series next records in a later minute, so nothing walks the fleet.
+/// Per-minute good/total counts of one series: the last hour's minutes (480 bytes, made at its
+/// first closed minute), and 72 five-minute blocks (576 bytes) that the minutes fold into as
+/// they leave the hour — made when the first one does, so a series younger than an hour (and
+/// a replay shorter than one) holds none. Filled at record time (two adds) and closed lazily
+/// when the series next records in a later minute, so nothing walks the fleet.
 struct SLORing {
     static let minuteSlots = 60, blockSlots = 72, blockMinutes = 5
-    static let byteCount = (minuteSlots + blockSlots) * 8
     /// The absolute minute (`floor(time / 60)`) being counted, and its counts so far.
     var openMinute = Int.min
     var openGood: UInt64 = 0
     var openTotal: UInt64 = 0
-    /// [good, total] pairs: minutes by `minute mod 60`, then blocks by `block mod 72`.
-    private var slots: [UInt32] = []
+    /// [good, total] pairs by `minute mod 60`: the closed minutes `openMinute - 60 ..< openMinute`
+    /// (the slot of `openMinute` holds the minute an hour before it until it closes).
+    private var minutes: [UInt32] = []
+    /// [good, total] pairs by `block mod 72`: the minutes that have left `minutes`, by block.
+    private var blocks: [UInt32] = []
+
+    /// Bytes held.
+    var byteCount: Int { (minutes.count + blocks.count) * MemoryLayout<UInt32>.stride }
 
     /// Closes the open minute and opens `m` (no-op unless `m` is later).
     mutating func roll(to m: Int) {
         guard m > openMinute else { return }
-        if openMinute == Int.min || (openTotal == 0 && slots.isEmpty) {
+        if openMinute == Int.min || (openTotal == 0 && minutes.isEmpty) {
             openMinute = m
             return
         }
-        if slots.isEmpty { slots = [UInt32](repeating: 0, count: 2 * (Self.minuteSlots + Self.blockSlots)) }
+        if minutes.isEmpty { minutes = [UInt32](repeating: 0, count: 2 * Self.minuteSlots) }
         let old = openMinute
-        setMinute(old, good: openGood, total: openTotal)
-        addBlock(Self.block(old), good: openGood, total: openTotal)
-        // Minutes and blocks skipped over held nothing: clear what the rings kept there.
+        // Blocks the ring moves on to are reused for newer ones: cleared first. The minutes
+        // that leave below all belong to earlier blocks.
+        if !blocks.isEmpty {
+            var b = Self.block(old) + 1
+            while b <= Self.block(m) && b <= Self.block(old) + Self.blockSlots { setBlock(b, good: 0, total: 0); b += 1 }
+        }
+        setMinute(old, good: openGood, total: openTotal, newest: m)
+        // Minutes skipped over held nothing (at most an hour of them: every slot once).
         var x = old + 1
-        while x < m && x <= old + Self.minuteSlots { setMinute(x, good: 0, total: 0); x += 1 }
-        var b = Self.block(old) + 1
-        while b <= Self.block(m) && b <= Self.block(old) + Self.blockSlots { clearBlock(b); b += 1 }
+        while x < m && x <= old + Self.minuteSlots { setMinute(x, good: 0, total: 0, newest: m); x += 1 }
         openMinute = m
         openGood = 0
         openTotal = 0
@@ -88,22 +98,27 @@ struct SLORing {
 
     static func block(_ m: Int) -> Int { Int((Double(m) / Double(blockMinutes)).rounded(.down)) }
 
-    private mutating func setMinute(_ m: Int, good: UInt64, total: UInt64) {
-        let i = 2 * Self.mod(m, Self.minuteSlots)
-        slots[i] = UInt32(clamping: good)
-        slots[i + 1] = UInt32(clamping: total)
+    /// Writes minute `x`; the minute its slot held (`x - 60`) leaves the hour for its block, unless
+    /// that block is already older than the 6 h ending with minute `newest`.
+    private mutating func setMinute(_ x: Int, good: UInt64, total: UInt64, newest: Int) {
+        let i = 2 * Self.mod(x, Self.minuteSlots)
+        let leavingGood = minutes[i], leavingTotal = minutes[i + 1]
+        if leavingGood != 0 || leavingTotal != 0 {
+            let b = Self.block(x - Self.minuteSlots)
+            if b > Self.block(newest) - Self.blockSlots {
+                if blocks.isEmpty { blocks = [UInt32](repeating: 0, count: 2 * Self.blockSlots) }
+                let j = 2 * Self.mod(b, Self.blockSlots)
+                setBlock(b, good: UInt64(blocks[j]) &+ UInt64(leavingGood), total: UInt64(blocks[j + 1]) &+ UInt64(leavingTotal))
+            }
+        }
+        minutes[i] = UInt32(clamping: good)
+        minutes[i + 1] = UInt32(clamping: total)
     }
 
-    private mutating func addBlock(_ b: Int, good: UInt64, total: UInt64) {
-        let i = 2 * (Self.minuteSlots + Self.mod(b, Self.blockSlots))
-        slots[i] = UInt32(clamping: UInt64(slots[i]) &+ good)
-        slots[i + 1] = UInt32(clamping: UInt64(slots[i + 1]) &+ total)
-    }
-
-    private mutating func clearBlock(_ b: Int) {
-        let i = 2 * (Self.minuteSlots + Self.mod(b, Self.blockSlots))
-        slots[i] = 0
-        slots[i + 1] = 0
+    private mutating func setBlock(_ b: Int, good: UInt64, total: UInt64) {
+        let j = 2 * Self.mod(b, Self.blockSlots)
+        blocks[j] = UInt32(clamping: good)
+        blocks[j + 1] = UInt32(clamping: total)
     }
 
     static func mod(_ x: Int, _ n: Int) -> Int { ((x % n) + n) % n }
@@ -115,9 +130,12 @@ struct SLORing {
         for (i, length) in SLOWindows.minutes.enumerated() where i < 3 {
             if openMinute <= now && openMinute > now - length { w[i].add(open) }
         }
-        if openMinute <= now && Self.block(openMinute) >= Self.block(now) - (Self.blockSlots - 1) { w[3].add(open) }
-        guard !slots.isEmpty else { return }
-        // Closed minutes held: [openMinute - 59, openMinute - 1].
+        // 6 h: the whole 5-minute blocks [block(now) - 71, block(now)], up to the open minute's.
+        let lo = Self.block(now) - (Self.blockSlots - 1)
+        let hi = min(Self.block(now), Self.block(openMinute))
+        if openMinute <= now && Self.block(openMinute) >= lo { w[3].add(open) }
+        guard !minutes.isEmpty else { return }
+        // Closed minutes held: [openMinute - 60, openMinute - 1]; the 1 h window reads 59 of them.
         let newest = min(now, openMinute - 1)
         var x = newest
         var sum = SLOCounts()
@@ -127,23 +145,25 @@ struct SLORing {
             let start = now - SLOWindows.minutes[next] + 1
             while x >= max(start, oldestHeld) {
                 let i = 2 * Self.mod(x, Self.minuteSlots)
-                sum.good &+= UInt64(slots[i]); sum.total &+= UInt64(slots[i + 1])
+                sum.good &+= UInt64(minutes[i]); sum.total &+= UInt64(minutes[i + 1])
                 x -= 1
             }
             w[next].add(sum)
             next += 1
         }
-        // 6 h: the blocks held, [block(openMinute) - 71, block(openMinute)], within the window.
-        let ob = Self.block(openMinute)
-        let lo = max(Self.block(now) - (Self.blockSlots - 1), ob - (Self.blockSlots - 1))
-        let hi = min(Self.block(now), ob)
-        if hi >= lo {
-            var blocks = SLOCounts()
-            for b in lo...hi {
-                let i = 2 * (Self.minuteSlots + Self.mod(b, Self.blockSlots))
-                blocks.good &+= UInt64(slots[i]); blocks.total &+= UInt64(slots[i + 1])
-            }
-            w[3].add(blocks)
+        guard hi >= lo else { return }
+        var six = SLOCounts()
+        for x in (openMinute - Self.minuteSlots)..<openMinute where Self.block(x) >= lo && Self.block(x) <= hi {
+            let i = 2 * Self.mod(x, Self.minuteSlots)
+            six.good &+= UInt64(minutes[i]); six.total &+= UInt64(minutes[i + 1])
         }
+        // Blocks still in the ring: [block(openMinute) - 71, block(openMinute)].
+        if !blocks.isEmpty {
+            for b in max(lo, Self.block(openMinute) - (Self.blockSlots - 1))...hi {
+                let j = 2 * Self.mod(b, Self.blockSlots)
+                six.good &+= UInt64(blocks[j]); six.total &+= UInt64(blocks[j + 1])
+            }
+        }
+        w[3].add(six)
     }
 }

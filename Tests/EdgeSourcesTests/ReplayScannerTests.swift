@@ -96,5 +96,19 @@ struct ReplayScannerTests {
         #expect(table.find(region: "r1", node: "site0-n0") == nil, "same node id, another region")
         #expect(table.find(region: "r0", node: "site0-n") == nil)
         #expect(table.find(region: "", node: "") == nil)
+        // The same bytes split differently between region and node are different keys; keys
+        // of names up to the schema's 256 bytes are found as well.
+        table.insert(region: "r1", node: "2x", ref: NodeRef(region: 1, slot: 1))
+        table.insert(region: "r12", node: "x", ref: NodeRef(region: 2, slot: 2))
+        let long = String(repeating: "k", count: 250)
+        table.insert(region: "r0", node: long, ref: NodeRef(region: 3, slot: 3))
+        table.insert(region: long, node: long + "z", ref: NodeRef(region: 4, slot: 4))
+        #expect(table.find(region: "r1", node: "2x") == NodeRef(region: 1, slot: 1))
+        #expect(table.find(region: "r12", node: "x") == NodeRef(region: 2, slot: 2))
+        #expect(table.find(region: "r0", node: long) == NodeRef(region: 3, slot: 3))
+        #expect(table.find(region: long, node: long + "z") == NodeRef(region: 4, slot: 4))
+        #expect(table.find(region: long, node: long + "y") == nil)
+        #expect(table.find(region: "r0", node: String(long.dropLast())) == nil)
+        #expect(table.count == 20_004)
     }
 }
