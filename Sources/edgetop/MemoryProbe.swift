@@ -26,9 +26,15 @@ struct MemoryProbe: ParsableCommand {
             // As `edgetop bench` has always read its replay files: a 10 s interval.
             let collector = Collector(config: CollectorConfig(intervalSeconds: 10, history: depth))
             var source = ReplaySource(collector: collector)
-            let t = DispatchTime.now()
+            func threadCPU() -> Double {
+                var cpu = timespec()
+                clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu)
+                return Double(cpu.tv_sec) + Double(cpu.tv_nsec) / 1e9
+            }
+            let cpu0 = threadCPU(), t = DispatchTime.now()
             let outcome = try source.replay(path: file)
-            print("replay_seconds \(elapsed(since: t)) samples \(outcome.samples) errors \(outcome.errorCount)")
+            // The reader's own CPU beside the wall time: the regions apply on other threads.
+            print("replay_seconds \(elapsed(since: t)) samples \(outcome.samples) errors \(outcome.errorCount) reader_cpu_seconds \(threadCPU() - cpu0)")
             return
         }
         let collector = Collector(config: CollectorConfig(history: depth))

@@ -37,8 +37,8 @@ enum ReplayBench {
         // Each run in a fresh process, as `snapshot --replay` meets the file (a second replay in
         // one process finds the heap's pages already faulted in); the best of a few on each
         // side, Python's too: a shared 2-core machine swings single runs by a third.
-        func best(_ runs: Int, history: String) throws -> (seconds: Double, samples: Int, errors: Int) {
-            var out: (seconds: Double, samples: Int, errors: Int)?
+        func best(_ runs: Int, history: String) throws -> (seconds: Double, samples: Int, errors: Int, readerCPU: Double) {
+            var out: (seconds: Double, samples: Int, errors: Int, readerCPU: Double)?
             for _ in 0..<runs {
                 guard let r = replayProbe(path, history: history) else { throw UserError(description: "replay probe failed on \(path)") }
                 if out == nil || r.seconds < out!.seconds { out = r }
@@ -53,12 +53,14 @@ enum ReplayBench {
              python.map { megabytes / $0 }, unit: "MB/s", goal: "≥5×", higherIsBetter: true)
         line("  lines/s (\(off.errors) bad)", Double(off.samples) / off.seconds, python.map { Double(lines) / $0 },
              unit: "/s", goal: "", higherIsBetter: true)
+        line("  the reader thread's CPU for it (s; the regions apply on the lanes)", off.readerCPU, nil, unit: "s", goal: "")
         line("  same, history kept as the live view does (MB/s) vs Python", megabytes / kept.seconds, python.map { megabytes / $0 },
              unit: "MB/s", goal: "", higherIsBetter: true)
     }
 
-    /// One replay of `path` in a fresh `edgetop memory-probe --mode replay`: its seconds, samples and bad lines.
-    static func replayProbe(_ path: String, history: String) -> (seconds: Double, samples: Int, errors: Int)? {
+    /// One replay of `path` in a fresh `edgetop memory-probe --mode replay`: its seconds,
+    /// samples, bad lines and the reader thread's CPU seconds.
+    static func replayProbe(_ path: String, history: String) -> (seconds: Double, samples: Int, errors: Int, readerCPU: Double)? {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/proc/self/exe")
         p.arguments = ["memory-probe", "--mode", "replay", "--file", path, "--history", history]
@@ -73,8 +75,9 @@ enum ReplayBench {
             guard let i = words.firstIndex(where: { $0 == key }), i + 1 < words.count else { return nil }
             return Double(words[i + 1])
         }
-        guard p.terminationStatus == 0, let s = value("replay_seconds"), let n = value("samples"), let e = value("errors") else { return nil }
-        return (s, Int(n), Int(e))
+        guard p.terminationStatus == 0, let s = value("replay_seconds"), let n = value("samples"), let e = value("errors"),
+              let cpu = value("reader_cpu_seconds") else { return nil }
+        return (s, Int(n), Int(e), cpu)
     }
 
     /// Seconds a Python loop of `json.loads` takes over the file (nil without python3).

@@ -128,7 +128,7 @@ struct ReplayTests {
         bytes.append(contentsOf: [0xFF, 0xFE, 0x7B, 0x0A])
         bytes.append(Data(#"{"t": 1764230400, "region": "r", "site": "s", "node"#.utf8))
         let path = NSTemporaryDirectory() + "edgetop-hostile-\(UUID().uuidString).jsonl"
-        FileManager.default.createFile(atPath: path, contents: bytes)
+        #expect(FileManager.default.createFile(atPath: path, contents: bytes))
         defer { try? FileManager.default.removeItem(atPath: path) }
         var source = ReplaySource(collector: Collector())
         let outcome = try source.replay(path: path)
