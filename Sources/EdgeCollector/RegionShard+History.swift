@@ -41,9 +41,10 @@ extension RegionShard {
         for siteSlot in sites.indices {  // by index: copying the site's placement costs a retain per string
             scratchSite.reset()
             var siteTotals = StepTotals()
-            /// A node's step `j`: its 1 s ring, its minute so far, and its site's totals.
-            func record(_ totals: StepTotals, p50: Double, p99: Double, of n: NodeState, in rings: HistoryRings) {
-                rings.short.write(j, totals.step(p50: p50, p99: p99))
+            /// A node's step `j`: its 1 s ring, its minute so far, and its site's totals. A quiet
+            /// step repeats the node's last one, which wrote the same totals (its bytes are copied).
+            func record(_ totals: StepTotals, p50: Double, p99: Double, of n: NodeState, in rings: HistoryRings, quiet: Bool = false) {
+                if !quiet || !rings.short.repeatNewest(as: j) { rings.short.write(j, totals.step(p50: p50, p99: p99)) }
                 n.minuteWorst = max(n.minuteWorst ?? totals.health.worst, totals.health.worst)
                 var forMinute = totals
                 forMinute.health = HealthCounts()
@@ -55,7 +56,7 @@ extension RegionShard {
                 let rings = n.history ?? makeRings(n)
                 // A quiet node repeats its last quiet step (a sparse replay has thousands).
                 if !n.touched, let quiet = n.idleTotals, now <= n.idleValidUntil, j % 5 != 0 || n.verdictFresh, !config.historyWalksQuietNodes {
-                    record(quiet, p50: .nan, p99: .nan, of: n, in: rings)
+                    record(quiet, p50: .nan, p99: .nan, of: n, in: rings, quiet: true)
                     continue
                 }
                 let wasTouched = n.touched
@@ -135,7 +136,7 @@ extension RegionShard {
     private func finishSite(_ slot: Int, _ k: Int, _ totals: StepTotals, long: Bool, region: inout StepTotals) {
         let q = scratchSite.stepQuantiles()
         let rings = siteRings(slot)
-        (long ? rings.long : rings.short).write(k, totals.step(p50: q.p50, p99: q.p99))
+        rings.write(k, totals.step(p50: q.p50, p99: q.p99), long: long)
         scratchRegion.merge(scratchSite)
         region.add(totals)
     }
@@ -143,7 +144,7 @@ extension RegionShard {
     /// Writes the region's step (or minute) `k` from `scratchRegion` and hands it to the fleet.
     private func finishRegion(_ k: Int, _ totals: StepTotals, long: Bool) {
         let q = scratchRegion.stepQuantiles()
-        if let r = regionHistory { (long ? r.long : r.short).write(k, totals.step(p50: q.p50, p99: q.p99)) }
+        regionHistory?.write(k, totals.step(p50: q.p50, p99: q.p99), long: long)
         fleetHistory?.contribute(region: index, step: k, long: long, histogram: scratchRegion.compacted(), totals: totals)
     }
 

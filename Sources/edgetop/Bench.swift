@@ -78,22 +78,28 @@ struct Bench: ParsableCommand {
 
     /// Runs `edgetop memory-probe` in a fresh process; its RSS and peak RSS in bytes.
     static func probe(_ mode: String, seconds: Int, history: String = "on", scale: Double = 1) -> (rss: Double, peak: Double)? {
+        guard let v = runProbe(["--mode", mode, "--seconds", "\(seconds)", "--history", history, "--scale", "\(scale)"]),
+              let rss = v["rss_bytes"], let peak = v["peak_bytes"] else { return nil }
+        return (rss, peak)
+    }
+
+    /// Runs `edgetop memory-probe ARGUMENTS` in a fresh process and reads the `key value` pairs
+    /// it prints; nil when it fails.
+    static func runProbe(_ arguments: [String]) -> [String: Double]? {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        p.arguments = ["memory-probe", "--mode", mode, "--seconds", "\(seconds)", "--history", history, "--scale", "\(scale)"]
+        p.arguments = ["memory-probe"] + arguments
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         guard (try? p.run()) != nil else { return nil }
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
+        guard p.terminationStatus == 0 else { return nil }
         let words = String(decoding: data, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
-        func value(_ key: String) -> Double? {
-            guard let i = words.firstIndex(where: { $0 == key }), i + 1 < words.count else { return nil }
-            return Double(words[i + 1])
-        }
-        guard p.terminationStatus == 0, let rss = value("rss_bytes"), let peak = value("peak_bytes") else { return nil }
-        return (rss, peak)
+        var values: [String: Double] = [:]
+        for (key, value) in zip(words, words.dropFirst()) { if let v = Double(value) { values[String(key)] = v } }
+        return values
     }
 
     func record(count: Int) {

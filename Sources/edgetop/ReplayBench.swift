@@ -61,22 +61,8 @@ enum ReplayBench {
     /// One replay of `path` in a fresh `edgetop memory-probe --mode replay`: its seconds,
     /// samples, bad lines and the reader thread's CPU seconds.
     static func replayProbe(_ path: String, history: String) -> (seconds: Double, samples: Int, errors: Int, readerCPU: Double)? {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        p.arguments = ["memory-probe", "--mode", "replay", "--file", path, "--history", history]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return nil }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let words = String(decoding: data, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
-        func value(_ key: String) -> Double? {
-            guard let i = words.firstIndex(where: { $0 == key }), i + 1 < words.count else { return nil }
-            return Double(words[i + 1])
-        }
-        guard p.terminationStatus == 0, let s = value("replay_seconds"), let n = value("samples"), let e = value("errors"),
-              let cpu = value("reader_cpu_seconds") else { return nil }
+        guard let v = Bench.runProbe(["--mode", "replay", "--file", path, "--history", history]),
+              let s = v["replay_seconds"], let n = v["samples"], let e = v["errors"], let cpu = v["reader_cpu_seconds"] else { return nil }
         return (s, Int(n), Int(e), cpu)
     }
 

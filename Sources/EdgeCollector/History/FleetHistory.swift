@@ -45,11 +45,12 @@ public final class FleetHistory: @unchecked Sendable {
         entry.histogram.merge(histogram)
         entry.totals.add(totals)
         let q = entry.histogram.stepQuantiles()
-        ring.write(step, entry.totals.step(p50: q.p50, p99: q.p99))
+        rings.write(step, entry.totals.step(p50: q.p50, p99: q.p99), long: long)
         // Complete steps (every region past them) and steps older than the ring are let go.
         let latest = long ? latestLong : latestShort
         let complete = latest.count >= regions ? latest.values.min() ?? step : Int.min
-        let floor = max(complete, ring.newest - ring.capacity)
+        let written = long ? rings.long : rings.short
+        let floor = max(complete, written.newest - written.capacity)
         if long {
             if pendingLong.keys.contains(where: { $0 <= floor }) { pendingLong = pendingLong.filter { $0.key > floor } }
         } else if pendingShort.keys.contains(where: { $0 <= floor }) {

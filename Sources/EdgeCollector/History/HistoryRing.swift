@@ -9,7 +9,11 @@ import Foundation
 /// Layout of a step: node rings (`wide == false`, 13 bytes) keep 16-bit request and error
 /// counts (saturating) and the node's state; group rings (24 bytes) keep 32-bit counts and
 /// 16-bit counts per health state.
-final class HistoryRing {
+///
+/// A struct held inline by its entity's `HistoryRings`, which frees the storage: the history
+/// walk writes every node's ring each second, and an object per ring was one more pointer
+/// (and cache miss) per node per step.
+struct HistoryRing {
     let capacity: Int
     let wide: Bool
     private let stride: Int
@@ -27,13 +31,24 @@ final class HistoryRing {
         storage = p
     }
 
-    deinit { free(storage) }
+    /// Frees the storage; the owner calls it once, when it goes.
+    func deallocate() { free(storage) }
 
     var byteCount: Int { capacity * stride + 48 }
 
+    /// Writes step `index` as a copy of the newest step, when `index` follows it; false (and
+    /// nothing written) otherwise. A quiet node's step is the same as its last, so the walk
+    /// copies its bytes rather than build and encode it again.
+    mutating func repeatNewest(as index: Int) -> Bool {
+        guard newest != Int.min, index == newest + 1 else { return false }
+        (storage + slot(index) * stride).copyMemory(from: storage + slot(newest) * stride, byteCount: stride)
+        newest = index
+        return true
+    }
+
     /// Writes step `index`. A newer step clears the slots it skipped; an older one still inside
     /// the ring overwrites its slot (a late contribution); one older than the ring is dropped.
-    func write(_ index: Int, _ step: HistoryStep) {
+    mutating func write(_ index: Int, _ step: HistoryStep) {
         if newest == Int.min || index > newest {
             if newest != Int.min {
                 let skipped = min(index - newest - 1, capacity)
@@ -128,10 +143,11 @@ final class HistoryRing {
     }
 }
 
-/// An entity's two rings: 1 s steps and 1 min steps.
+/// An entity's two rings: 1 s steps and 1 min steps. Only its entity's queue (or the fleet's
+/// lock) touches them, so the rings skip the runtime's exclusivity checks.
 final class HistoryRings {
-    let short: HistoryRing
-    let long: HistoryRing
+    @exclusivity(unchecked) var short: HistoryRing
+    @exclusivity(unchecked) var long: HistoryRing
 
     /// `detail`: a site's or node's rings (`HistoryConfig.detailShortSteps`…), else the
     /// fleet's or a region's.
@@ -140,15 +156,27 @@ final class HistoryRings {
         long = HistoryRing(capacity: detail ? config.detailLongSteps : config.longSteps, wide: wide)
     }
 
+    deinit {
+        short.deallocate()
+        long.deallocate()
+    }
+
     var byteCount: Int { short.byteCount + long.byteCount }
+
+    /// Writes step `index` of the 1 min ring (`long`) or the 1 s one.
+    func write(_ index: Int, _ step: HistoryStep, long isLong: Bool) {
+        if isLong { long.write(index, step) } else { short.write(index, step) }
+    }
 
     /// Bench only: writes every slot of both rings.
     func fill() {
         let step = HistoryStep(hasData: true, count: 1, p50: 1, p99: 2, health: HealthCounts(healthy: 1))
-        for ring in [short, long] {
+        func fill(_ ring: inout HistoryRing) {
             let base = max(0, ring.newest == Int.min ? 0 : ring.newest + 1)
             for k in base..<(base + ring.capacity) { ring.write(k, step) }
         }
+        fill(&short)
+        fill(&long)
     }
 
     /// The series over `span` ending with the step that contains `now - stepSeconds` (the last
