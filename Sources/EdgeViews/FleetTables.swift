@@ -71,24 +71,29 @@ public enum FleetTables {
         }
         switch kind {
         case .fleet, .regions, .sites:
-            var groups: [GroupStatus]
-            switch kind {
-            case .fleet: groups = [snap.fleet]
-            case .regions: groups = snap.regions.filter { scope.region == nil || $0.id == scope.region }
-            default:
-                let nodeSite = scope.node.flatMap { n in snap.nodes.first { $0.id == n }?.site }
-                groups = snap.sites.filter {
-                    (scope.region == nil || $0.region == scope.region) && (scope.site == nil || $0.id == scope.site)
-                        && (nodeSite == nil || $0.id == nodeSite)
+            // Indices are filtered and sorted; each row is copied once, into its table row.
+            let groups = kind == .fleet ? [snap.fleet] : kind == .regions ? snap.regions : snap.sites
+            let nodeSite = kind == .sites ? scope.node.flatMap { n in snap.nodes.first { $0.id == n }?.site } : nil
+            let chosen = groups.indices.filter { i in
+                let g = groups[i]
+                let inScope = switch kind {
+                case .fleet: true
+                case .regions: scope.region == nil || g.id == scope.region
+                default: (scope.region == nil || g.region == scope.region) && (scope.site == nil || g.id == scope.site)
+                    && (nodeSite == nil || g.id == nodeSite)
                 }
+                return inScope && keep(g.id, g.name)
             }
-            groups = groups.filter { keep($0.id, $0.name) }
-            groups = sortGroups(groups, by: sort, reversed: reversed)
-            return TableModel(kind: kind, columns: groupColumns, rows: groups.map { groupRow($0, snap.classCatalog) })
+            let rows = order(groups, chosen, by: sort, reversed: reversed).map { groupRow(groups[$0], snap.classCatalog) }
+            return TableModel(kind: kind, columns: groupColumns, rows: rows)
         case .nodes:
-            var nodes = scopedNodes(snap, scope).filter { keep($0.id, $0.reason) }
-            nodes = sortNodes(nodes, by: sort, reversed: reversed)
-            return TableModel(kind: kind, columns: nodeColumns, rows: nodes.map(nodeRow))
+            let chosen = snap.nodes.indices.filter { i in
+                let n = snap.nodes[i]
+                return (scope.region == nil || n.region == scope.region) && (scope.site == nil || n.site == scope.site)
+                    && (scope.node == nil || n.id == scope.node) && keep(n.id, n.reason)
+            }
+            let rows = order(snap.nodes, chosen, by: sort, reversed: reversed).map { nodeRow(snap.nodes[$0]) }
+            return TableModel(kind: kind, columns: nodeColumns, rows: rows)
         case .triage:
             // Its own order (worst first); the filter applies, sort keys do not.
             let items = Triage.items(snap).filter { keep($0.key, $0.place) }
@@ -237,22 +242,6 @@ public enum FleetTables {
     /// Sorts by precomputed numeric keys (larger first), ties by id: comparing a few doubles
     /// instead of whole structs keeps a 4,400-row sort well under a millisecond. Missing data
     /// (NaN) sorts last.
-    static func sorted<T>(_ items: [T], id: (T) -> String, reversed: Bool, keys: (T) -> SIMD4<Double>) -> [T] {
-        let k = items.map { item -> SIMD4<Double> in
-            let v = keys(item)
-            return v.replacing(with: -.infinity, where: .!(v .== v))
-        }
-        // Ids read once: a key path applied per comparison (and the row it copied) was most of
-        // the time a new snapshot's 4,400-site sort took.
-        let ids = items.map(id)
-        let order = items.indices.sorted { a, b in
-            let x = k[a], y = k[b]
-            for i in 0..<4 where x[i] != y[i] { return reversed ? x[i] < y[i] : x[i] > y[i] }
-            return ids[a] < ids[b]
-        }
-        return order.map { items[$0] }
-    }
-
     static func sortGroups(_ g: [GroupStatus], by key: SortKey, reversed: Bool) -> [GroupStatus] {
         sortRows(g, by: key, reversed: reversed)
     }
@@ -263,9 +252,21 @@ public enum FleetTables {
 
     /// One sort for groups and nodes: they differ only in what "worst" means.
     static func sortRows<T: SortableRow>(_ items: [T], by key: SortKey, reversed: Bool) -> [T] {
-        if key == .name { return items.sorted { reversed ? $0.id > $1.id : $0.id < $1.id } }
-        return sorted(items, id: \.id, reversed: reversed) { x in
-            switch key {
+        order(items, Array(items.indices), by: key, reversed: reversed).map { items[$0] }
+    }
+
+    /// The indices `subset` of `items` in the order of `key`, ties by id. Rows are read in
+    /// place and only indices move: a snapshot's rows are large structs, and copying 4,400 sites
+    /// through a filter, a sort and a map was most of a new snapshot's frame.
+    static func order<T: SortableRow>(_ items: [T], _ subset: [Int], by key: SortKey, reversed: Bool) -> [Int] {
+        let ids = subset.map { items[$0].id }  // read once, not per comparison
+        if key == .name {
+            let byID = subset.indices.sorted { reversed ? ids[$0] > ids[$1] : ids[$0] < ids[$1] }
+            return byID.map { subset[$0] }
+        }
+        let k = subset.map { i -> SIMD4<Double> in
+            let x = items[i]
+            let v: SIMD4<Double> = switch key {
             case .health: x.worstFirstKey
             case .p99: SIMD4(x.latency.p99, 0, 0, 0)
             case .p50: SIMD4(x.latency.p50, 0, 0, 0)
@@ -275,7 +276,14 @@ public enum FleetTables {
             case .age: SIMD4(x.ageS, 0, 0, 0)
             case .name: SIMD4(0, 0, 0, 0)
             }
+            return v.replacing(with: -.infinity, where: .!(v .== v))
         }
+        let sorted = subset.indices.sorted { a, b in
+            let x = k[a], y = k[b]
+            for i in 0..<4 where x[i] != y[i] { return reversed ? x[i] < y[i] : x[i] > y[i] }
+            return ids[a] < ids[b]
+        }
+        return sorted.map { subset[$0] }
     }
 
     static func sortGPUs(_ g: [(GPUStatus, NodeStatus)], by key: SortKey, reversed: Bool) -> [(GPUStatus, NodeStatus)] {

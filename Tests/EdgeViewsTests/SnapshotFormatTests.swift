@@ -145,6 +145,38 @@ struct SnapshotFormatTests {
         #expect(FleetTables.table(snap, kind: .sites, filter: "zür").rows.map(\.id) == ["zrh1"])
     }
 
+    @Test("sites and nodes sort by each key, highest first, no-data last, ties by id; reversed; scoped and filtered")
+    func sortKeys() {
+        // A reference order: the key descending with no data (NaN) below every value, then id.
+        func expected<T>(_ rows: [T], id: (T) -> String, _ key: (T) -> Double, reversed: Bool = false) -> [String] {
+            rows.sorted { a, b in
+                let x = key(a).isNaN ? -Double.infinity : key(a), y = key(b).isNaN ? -Double.infinity : key(b)
+                if x != y { return reversed ? x < y : x > y }
+                return id(a) < id(b)
+            }.map(id)
+        }
+        let siteKeys: [(SortKey, (GroupStatus) -> Double)] = [(.p99, { $0.latency.p99 }), (.p50, { $0.latency.p50 }),
+                                                               (.gpu, { $0.gpuUtilPct }), (.temp, { $0.gpuTempMaxC }), (.rps, { $0.rps })]
+        for (key, value) in siteKeys {
+            for reversed in [false, true] {
+                #expect(FleetTables.table(snap, kind: .sites, sort: key, reversed: reversed).rows.map(\.id)
+                        == expected(snap.sites, id: \.id, value, reversed: reversed), "sites by \(key), reversed \(reversed)")
+            }
+        }
+        let nodeKeys: [(SortKey, (NodeStatus) -> Double)] = [(.p99, { $0.latency.p99 }), (.temp, { $0.gpuTempMaxC }), (.age, { $0.ageS })]
+        for (key, value) in nodeKeys {
+            #expect(FleetTables.table(snap, kind: .nodes, sort: key).rows.map(\.id) == expected(snap.nodes, id: \.id, value), "nodes by \(key)")
+        }
+        // Scope and filter narrow before the sort.
+        let weu = snap.nodes.filter { $0.region == "WEU" }
+        #expect(FleetTables.table(snap, kind: .nodes, scope: Scope(region: "WEU"), sort: .name).rows.map(\.id) == weu.map(\.id).sorted())
+        #expect(FleetTables.table(snap, kind: .nodes, scope: Scope(region: "WEU"), sort: .name, reversed: true).rows.map(\.id)
+                == weu.map(\.id).sorted().reversed())
+        let site = snap.sites[0]
+        #expect(FleetTables.table(snap, kind: .sites, scope: Scope(region: site.region, site: site.id)).rows.map(\.id) == [site.id])
+        #expect(FleetTables.table(snap, kind: .nodes, filter: "thermal").rows.map(\.id) == ["zrh1-n01"], "filter on the reason")
+    }
+
     @Test("CSV quotes what needs quoting and keeps raw numbers")
     func csv() {
         let out = SnapshotDocument(snapshot: snap, kind: .sites).csv()
