@@ -157,9 +157,11 @@ struct SLORing {
             let i = 2 * Self.mod(x, Self.minuteSlots)
             six.good &+= UInt64(minutes[i]); six.total &+= UInt64(minutes[i + 1])
         }
-        // Blocks still in the ring: [block(openMinute) - 71, block(openMinute)].
-        if !blocks.isEmpty {
-            for b in max(lo, Self.block(openMinute) - (Self.blockSlots - 1))...hi {
+        // Blocks still in the ring: [block(openMinute) - 71, block(openMinute)] (none of them
+        // when `now` lies more than 6 h before the open minute: a source's clock ahead).
+        let oldestBlock = max(lo, Self.block(openMinute) - (Self.blockSlots - 1))
+        if !blocks.isEmpty && oldestBlock <= hi {
+            for b in oldestBlock...hi {
                 let j = 2 * Self.mod(b, Self.blockSlots)
                 six.good &+= UInt64(blocks[j]); six.total &+= UInt64(blocks[j + 1])
             }
