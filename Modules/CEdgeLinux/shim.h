@@ -1,8 +1,8 @@
 #ifndef EDGETOP_CEDGELINUX_SHIM_H
 #define EDGETOP_CEDGELINUX_SHIM_H
-// epoll and eventfd for the HTTP client's event loop, and the heap's figures for the probe. struct epoll_event is packed on x86-64,
-// which Swift cannot lay out faithfully, so it never crosses into Swift: these wrappers take
-// and return plain integers.
+// epoll and eventfd for the HTTP client's event loop, and the heap's figures for the memory
+// probe. struct epoll_event is packed on x86-64, which Swift cannot lay out faithfully, so it
+// never crosses into Swift: these wrappers take and return plain integers.
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>

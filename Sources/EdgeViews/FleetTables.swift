@@ -239,9 +239,6 @@ public enum FleetTables {
         }
     }
 
-    /// Sorts by precomputed numeric keys (larger first), ties by id: comparing a few doubles
-    /// instead of whole structs keeps a 4,400-row sort well under a millisecond. Missing data
-    /// (NaN) sorts last.
     static func sortGroups(_ g: [GroupStatus], by key: SortKey, reversed: Bool) -> [GroupStatus] {
         sortRows(g, by: key, reversed: reversed)
     }
@@ -255,9 +252,10 @@ public enum FleetTables {
         order(items, Array(items.indices), by: key, reversed: reversed).map { items[$0] }
     }
 
-    /// The indices `subset` of `items` in the order of `key`, ties by id. Rows are read in
-    /// place and only indices move: a snapshot's rows are large structs, and copying 4,400 sites
-    /// through a filter, a sort and a map was most of a new snapshot's frame.
+    /// The indices `subset` of `items` in the order of `key`: precomputed numeric keys, larger
+    /// first (missing data, NaN, last), ties by id. Comparing a few doubles instead of whole
+    /// structs, and moving indices instead of rows: a snapshot's rows are large structs, and
+    /// copying 4,400 sites through a filter, a sort and a map was most of a new snapshot's frame.
     static func order<T: SortableRow>(_ items: [T], _ subset: [Int], by key: SortKey, reversed: Bool) -> [Int] {
         let ids = subset.map { items[$0].id }  // read once, not per comparison
         if key == .name {

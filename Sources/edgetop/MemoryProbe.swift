@@ -11,7 +11,7 @@ import Foundation
 /// process reuses the pages the first one faulted in, and ran 1.5× faster).
 struct MemoryProbe: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "memory-probe", abstract: "Print the RSS of the live view or of a snapshot (for edgetop bench).",
+        commandName: "memory-probe", abstract: "Print the RSS of the live view or of a snapshot, or time a replay (for edgetop bench).",
         shouldDisplay: false)
 
     @Option(help: "view, snapshot or replay") var mode = "view"
