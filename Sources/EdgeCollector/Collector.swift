@@ -47,43 +47,49 @@ public final class Collector: @unchecked Sendable {
     public func register(_ placements: [NodePlacement]) -> [NodeRef] {
         lock.lock()
         generation &+= 1
-        var refs = [NodeRef]()
-        refs.reserveCapacity(placements.count)
-        var pending: [Int32: [(Int, NodePlacement)]] = [:]
-        for (i, p) in placements.enumerated() {
-            if let r = refByNode[p.nodeID] { refs.append(r); continue }
-            let shardIndex: Int32
-            if let s = shardByID[p.regionID] {
-                shardIndex = s
-            } else {
-                shardIndex = Int32(shards.count)
-                let shard = RegionShard(id: p.regionID, name: p.regionName, index: shardIndex, config: config,
-                                        fleetHistory: fleetHistory, lane: lanes[Int(shardIndex) % lanes.count])
-                let known = sources
-                shard.queue.async { shard.sources = known }
-                shards.append(shard)
-                nodeSlots.append(0)
-                pendingAdds.append([])
-                shardByID[p.regionID] = shardIndex
-                fleetHistory?.setRegions(shards.count)
-            }
-            // Slots are handed out here, in the order the shard will add the nodes, so no
-            // registration waits for the region's queue: anything that reads the node runs on
-            // that queue after the `async` below (a replay registers 44k nodes one at a time).
-            let ref = NodeRef(region: shardIndex, slot: nodeSlots[Int(shardIndex)])
-            nodeSlots[Int(shardIndex)] += 1
-            refs.append(ref)
-            refByNode[p.nodeID] = ref
-            shardBySite[p.siteID] = shardIndex
-            pending[shardIndex, default: []].append((i, p))
-        }
-        for (shardIndex, items) in pending {
-            pendingAdds[Int(shardIndex)].append(contentsOf: items.map { (refs[$0.0].slot, $0.1) })
-            pendingAddCount += items.count
-        }
-        if pendingAddCount >= 4096 { flushPendingAddsLocked() }
+        let refs = placements.map { refByNode[$0.nodeID] ?? addLocked($0) }
         lock.unlock()
         return refs
+    }
+
+    /// Registers one node.
+    public func register(_ placement: NodePlacement) -> NodeRef {
+        lock.lock()
+        defer { lock.unlock() }
+        if let r = refByNode[placement.nodeID] { return r }
+        generation &+= 1
+        return addLocked(placement)
+    }
+
+    /// Registers node `p`, not registered yet (and its region when new), and returns its ref;
+    /// call holding `lock`. Slots are handed out here, in the order the shard will add the nodes, so no
+    /// registration waits for the region's queue: the node itself goes to the region with the
+    /// next hop there (`pendingAdds`), before anything that could read it (a replay registers
+    /// 44k nodes one line at a time).
+    private func addLocked(_ p: NodePlacement) -> NodeRef {
+        let shardIndex: Int32
+        if let s = shardByID[p.regionID] {
+            shardIndex = s
+        } else {
+            shardIndex = Int32(shards.count)
+            let shard = RegionShard(id: p.regionID, name: p.regionName, index: shardIndex, config: config,
+                                    fleetHistory: fleetHistory, lane: lanes[Int(shardIndex) % lanes.count])
+            let known = sources
+            shard.queue.async { shard.sources = known }
+            shards.append(shard)
+            nodeSlots.append(0)
+            pendingAdds.append([])
+            shardByID[p.regionID] = shardIndex
+            fleetHistory?.setRegions(shards.count)
+        }
+        let ref = NodeRef(region: shardIndex, slot: nodeSlots[Int(shardIndex)])
+        nodeSlots[Int(shardIndex)] += 1
+        refByNode[p.nodeID] = ref
+        shardBySite[p.siteID] = shardIndex
+        pendingAdds[Int(shardIndex)].append((ref.slot, p))
+        pendingAddCount += 1
+        if pendingAddCount >= 4096 { flushPendingAddsLocked() }
+        return ref
     }
 
     /// Nodes registered but not yet added on their region's queue, by shard, in slot order.
@@ -134,28 +140,6 @@ public final class Collector: @unchecked Sendable {
     public var registeredSources: [SourceInfo] {
         lock.lock(); defer { lock.unlock() }
         return sources
-    }
-
-    /// Registers one node.
-    public func register(_ placement: NodePlacement) -> NodeRef {
-        lock.lock()
-        // Known node, or a region that exists: no arrays made (a replay registers its nodes
-        // one line at a time).
-        if let r = refByNode[placement.nodeID] { lock.unlock(); return r }
-        if let shardIndex = shardByID[placement.regionID] {
-            generation &+= 1
-            let ref = NodeRef(region: shardIndex, slot: nodeSlots[Int(shardIndex)])
-            nodeSlots[Int(shardIndex)] += 1
-            refByNode[placement.nodeID] = ref
-            shardBySite[placement.siteID] = shardIndex
-            pendingAdds[Int(shardIndex)].append((ref.slot, placement))
-            pendingAddCount += 1
-            if pendingAddCount >= 4096 { flushPendingAddsLocked() }
-            lock.unlock()
-            return ref
-        }
-        lock.unlock()
-        return register([placement])[0]
     }
 
     /// How many nodes are registered.

@@ -61,14 +61,14 @@ extension LatencyHistogram {
     /// when they all fell in one).
     @inlinable
     public func compacted() -> CompactHistogram {
-        let plain = _carry.isEmpty && _underflow == 0 && _overflow == 0 && _rejected == 0
+        let extras = CompactHistogram.Extras(carry: [:], underflow: _underflow, overflow: _overflow, rejected: _rejected)
         let lo = lowIndex, hi = highIndex
         // One occupied bucket and nothing rare (a quiet node's sub-window): no scan, no box.
-        if plain && _totalCount > 0 && lo == hi && _totalCount <= UInt64(CompactHistogram.countMask) {
+        // Its count is the total, whether or not it overflowed into `_carry` on the way.
+        if extras.isEmpty && _totalCount > 0 && lo == hi && _totalCount <= UInt64(CompactHistogram.countMask) {
             return CompactHistogram(single: UInt32(lo) << CompactHistogram.countBits | UInt32(_totalCount),
                                     totalCount: _totalCount, sum: _sum, min: _min, max: _max)
         }
-        let extras = CompactHistogram.Extras(carry: [:], underflow: _underflow, overflow: _overflow, rejected: _rejected)
         guard _totalCount > 0 else { return CompactHistogram(extras: extras) }
         var occupied = 0, only: UInt32 = 0
         var carry: [Int: UInt64] = [:]

@@ -19,6 +19,22 @@ public struct Scope: Sendable, Equatable {
         self.region = region; self.site = site; self.node = node
     }
     public var isEmpty: Bool { region == nil && site == nil && node == nil }
+
+    /// Whether node `n` lies within the scope.
+    public func includes(_ n: NodeStatus) -> Bool {
+        (region == nil || n.region == region) && (site == nil || n.site == site) && (node == nil || n.id == node)
+    }
+
+    /// The site of the scope's node, when it names one the snapshot has.
+    public func nodeSite(in snap: FleetSnapshot) -> String? {
+        node.flatMap { n in snap.nodes.first { $0.id == n }?.site }
+    }
+
+    /// Whether site `g` lies within the scope; `nodeSite` is `nodeSite(in:)`, read once for
+    /// all the sites.
+    public func includes(site g: GroupStatus, nodeSite: String?) -> Bool {
+        (region == nil || g.region == region) && (site == nil || g.id == site) && (nodeSite == nil || g.id == nodeSite)
+    }
 }
 
 /// Sort orders; `health` is worst-first: down, then degraded, then stale, then by p99.
@@ -73,25 +89,20 @@ public enum FleetTables {
         case .fleet, .regions, .sites:
             // Indices are filtered and sorted; each row is copied once, into its table row.
             let groups = kind == .fleet ? [snap.fleet] : kind == .regions ? snap.regions : snap.sites
-            let nodeSite = kind == .sites ? scope.node.flatMap { n in snap.nodes.first { $0.id == n }?.site } : nil
+            let nodeSite = kind == .sites ? scope.nodeSite(in: snap) : nil
             let chosen = groups.indices.filter { i in
                 let g = groups[i]
                 let inScope = switch kind {
                 case .fleet: true
                 case .regions: scope.region == nil || g.id == scope.region
-                default: (scope.region == nil || g.region == scope.region) && (scope.site == nil || g.id == scope.site)
-                    && (nodeSite == nil || g.id == nodeSite)
+                default: scope.includes(site: g, nodeSite: nodeSite)
                 }
                 return inScope && keep(g.id, g.name)
             }
             let rows = order(groups, chosen, by: sort, reversed: reversed).map { groupRow(groups[$0], snap.classCatalog) }
             return TableModel(kind: kind, columns: groupColumns, rows: rows)
         case .nodes:
-            let chosen = snap.nodes.indices.filter { i in
-                let n = snap.nodes[i]
-                return (scope.region == nil || n.region == scope.region) && (scope.site == nil || n.site == scope.site)
-                    && (scope.node == nil || n.id == scope.node) && keep(n.id, n.reason)
-            }
+            let chosen = snap.nodes.indices.filter { scope.includes(snap.nodes[$0]) && keep(snap.nodes[$0].id, snap.nodes[$0].reason) }
             let rows = order(snap.nodes, chosen, by: sort, reversed: reversed).map { nodeRow(snap.nodes[$0]) }
             return TableModel(kind: kind, columns: nodeColumns, rows: rows)
         case .triage:
@@ -119,10 +130,7 @@ public enum FleetTables {
     }
 
     public static func scopedNodes(_ snap: FleetSnapshot, _ scope: Scope) -> [NodeStatus] {
-        snap.nodes.filter {
-            (scope.region == nil || $0.region == scope.region) && (scope.site == nil || $0.site == scope.site)
-                && (scope.node == nil || $0.id == scope.node)
-        }
+        snap.nodes.filter(scope.includes)
     }
 
     static func groupRow(_ g: GroupStatus, _ catalog: ClassCatalog = .standard) -> TableRow {

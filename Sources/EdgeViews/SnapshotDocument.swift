@@ -138,11 +138,8 @@ public struct SnapshotDocument {
     }
 
     private func jsonSites() -> [GroupStatus] {
-        let nodeSite = scope.node.flatMap { n in snapshot.nodes.first { $0.id == n }?.site }
-        let sites = snapshot.sites.filter {
-            (scope.region == nil || $0.region == scope.region) && (scope.site == nil || $0.id == scope.site)
-                && (nodeSite == nil || $0.id == nodeSite)
-        }
+        let nodeSite = scope.nodeSite(in: snapshot)
+        let sites = snapshot.sites.filter { scope.includes(site: $0, nodeSite: nodeSite) }
         return kind == .sites && limit != nil ? Array(sortedSites(sites).prefix(limit!)) : sites
     }
 
